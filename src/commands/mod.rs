@@ -1,0 +1,29 @@
+//! One module per subcommand. These are the only places that write to stdout.
+
+pub mod index;
+pub mod query;
+pub mod runs;
+
+use crate::cli::{Cli, Command};
+use std::process::ExitCode;
+
+/// Exit statuses (see README: Exit codes).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const PARTIAL: u8 = 3;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let db = cli.global.db.clone();
+    match cli.command {
+        Command::Index(args) => index::run(&cli.global, *args),
+        Command::Query(args) => query::run(&db, args),
+        Command::Runs(args) => runs::run(&db, args),
+        Command::Show(_) | Command::Export(_) | Command::Running(_) => {
+            anyhow::bail!("this command is not available yet")
+        }
+    }
+}

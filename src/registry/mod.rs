@@ -1,0 +1,26 @@
+//! Talking to an OCI-distribution registry. Endpoint code (`client`,
+//! `acr`) only describes requests; `transport` is the one place that sends
+//! HTTP, attaches credentials, retries, throttles and follows redirects.
+
+pub mod auth;
+mod client;
+mod error;
+mod limiter;
+mod page;
+mod retry;
+mod transport;
+
+pub use client::{Client, FetchedManifest, RepoPage, TagPage, MAX_CONFIG_BYTES};
+pub use error::RegistryError;
+pub use transport::{Counters, RequestKind, Settings, Shutdown};
+
+/// Redact a URL for logs and errors: storage redirects carry SAS signatures
+/// in the query, so only scheme, host and path are shown.
+pub fn display_url(url: &url::Url) -> String {
+    let mut s = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
+    if let Some(port) = url.port() {
+        s.push_str(&format!(":{port}"));
+    }
+    s.push_str(url.path());
+    s
+}

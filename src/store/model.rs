@@ -1,0 +1,98 @@
+//! What the indexer hands the store, and what readers ask of it.
+
+use crate::oci::{Digest, Platform};
+use std::collections::BTreeMap;
+
+/// One verified manifest, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestRecord {
+    pub digest: Digest,
+    pub media_type: String,
+    /// image | index | artifact | schema1
+    pub kind: &'static str,
+    /// ok | unsupported
+    pub status: &'static str,
+    pub artifact_type: Option<String>,
+    pub config_digest: Option<Digest>,
+    pub config_media_type: Option<String>,
+    pub created: Option<String>,
+    pub platform: Option<Platform>,
+    pub size: i64,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub children: Vec<ChildRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildRecord {
+    pub digest: Digest,
+    pub media_type: String,
+    pub platform: Option<Platform>,
+    pub is_attestation: bool,
+}
+
+/// The tags a repository listing found. `digest` is None for a tag whose
+/// digest could not be learned this run: its stored mapping is left alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagListing {
+    pub repository: String,
+    pub tags: Vec<(String, Option<Digest>)>,
+    /// The listing was complete, so stored tags missing from it are gone.
+    pub complete: bool,
+    pub last_update_time: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub repository: Option<String>,
+    pub reference: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Manifest(Box<ManifestRecord>),
+    Tags(TagListing),
+    Failure(Failure),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSummary {
+    /// ok | partial | failed | interrupted
+    pub status: String,
+    pub repositories: i64,
+    pub tags: i64,
+    pub manifests_new: i64,
+    pub manifests_known: i64,
+    pub failures: i64,
+    /// JSON object of request counts by kind.
+    pub requests: String,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueMatch {
+    Exact(String),
+    Prefix(String),
+}
+
+/// `--label KEY[=VALUE]`: KEY matches a label key exactly or as its last
+/// dot-separated segments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelFilter {
+    pub key: String,
+    pub value: Option<ValueMatch>,
+}
+
+/// Filters shared by query and export. Globs use SQLite GLOB syntax.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowFilter {
+    pub labels: Vec<LabelFilter>,
+    pub repos: Vec<String>,
+    pub tags: Vec<String>,
+    pub registry: Option<String>,
+    pub digest: Option<String>,
+    /// RFC 3339 bounds on created (or the tag's first-seen time when created is unknown).
+    pub since: Option<String>,
+    pub until: Option<String>,
+}

@@ -1,0 +1,244 @@
+//! The read half: everything query, show and export need.
+
+use super::model::{RowFilter, ValueMatch};
+use super::{Result, Store};
+use rusqlite::types::Value;
+use std::collections::BTreeMap;
+
+/// One image as seen through one current tag (the JSON contract of `query`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImageRow {
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+    pub index_digest: Option<String>,
+    pub platform: Option<String>,
+    pub media_type: String,
+    pub created: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    #[serde(skip)]
+    pub manifest_id: i64,
+    #[serde(skip)]
+    pub tag_since: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub registry: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub full: bool,
+    pub repositories: i64,
+    pub tags: i64,
+    pub manifests_new: i64,
+    pub manifests_known: i64,
+    pub failures: i64,
+    pub requests: serde_json::Value,
+    pub message: Option<String>,
+    pub errors: Vec<RunError>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunError {
+    pub repository: Option<String>,
+    pub reference: Option<String>,
+    pub message: String,
+}
+
+/// `os/arch[/variant]`, or None when the manifest has no platform.
+pub(crate) fn platform_string(
+    os: Option<String>,
+    arch: Option<String>,
+    variant: Option<String>,
+) -> Option<String> {
+    match (os, arch) {
+        (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => Some(match variant {
+            Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
+            _ => format!("{os}/{arch}"),
+        }),
+        _ => None,
+    }
+}
+
+/// Append `clause` with its `?` numbered as the next bound argument.
+fn bind(sql: &mut String, args: &mut Vec<Value>, clause: &str, v: Value) {
+    args.push(v);
+    sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+}
+
+impl Store {
+    /// Label key ids matching KEY exactly or as its last dot-separated segments.
+    fn matching_key_ids(&self, key: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM label_keys WHERE key = ?1 OR (length(key) > length(?1)
+                 AND substr(key, -length(?1) - 1) = '.' || ?1)",
+        )?;
+        let ids = stmt.query_map([key], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Rows matching the filter, ordered by registry, repository, tag, platform.
+    pub fn image_rows(&self, filter: &RowFilter) -> Result<Vec<ImageRow>> {
+        let mut sql = String::from(
+            "SELECT registry, repository, tag, digest, index_digest, os, architecture, variant,
+                    media_type, created, manifest_id, tag_since
+             FROM image_rows WHERE 1 = 1",
+        );
+        let mut args: Vec<Value> = Vec::new();
+        for label in &filter.labels {
+            let ids = self.matching_key_ids(&label.key)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            sql.push_str(&format!(
+                " AND manifest_id IN (SELECT manifest_id FROM labels WHERE key_id IN ({id_list})"
+            ));
+            match &label.value {
+                None => {}
+                Some(ValueMatch::Exact(v)) => {
+                    bind(&mut sql, &mut args, " AND value = ?", v.clone().into())
+                }
+                Some(ValueMatch::Prefix(p)) => {
+                    // A range the (key_id, value) index can serve, then an exact check.
+                    args.push(p.clone().into());
+                    let n = args.len();
+                    args.push(format!("{p}\u{10FFFF}").into());
+                    sql.push_str(&format!(
+                        " AND value >= ?{n} AND value < ?{} AND substr(value, 1, length(?{n})) = ?{n}",
+                        n + 1
+                    ));
+                }
+            }
+            sql.push(')');
+        }
+        for glob in &filter.repos {
+            bind(
+                &mut sql,
+                &mut args,
+                " AND repository GLOB ?",
+                glob.clone().into(),
+            );
+        }
+        if !filter.tags.is_empty() {
+            sql.push_str(" AND (0");
+            for glob in &filter.tags {
+                bind(&mut sql, &mut args, " OR tag GLOB ?", glob.clone().into());
+            }
+            sql.push(')');
+        }
+        if let Some(r) = &filter.registry {
+            bind(&mut sql, &mut args, " AND registry = ?", r.clone().into());
+        }
+        if let Some(d) = &filter.digest {
+            args.push(d.clone().into());
+            let n = args.len();
+            sql.push_str(&format!(" AND (digest = ?{n} OR index_digest = ?{n})"));
+        }
+        if let Some(s) = &filter.since {
+            bind(
+                &mut sql,
+                &mut args,
+                " AND coalesce(created, tag_since) >= ?",
+                s.clone().into(),
+            );
+        }
+        if let Some(u) = &filter.until {
+            bind(
+                &mut sql,
+                &mut args,
+                " AND coalesce(created, tag_since) <= ?",
+                u.clone().into(),
+            );
+        }
+        sql.push_str(" ORDER BY registry, repository, tag, os, architecture, variant, digest");
+
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(ImageRow {
+                registry: r.get(0)?,
+                repository: r.get(1)?,
+                tag: r.get(2)?,
+                digest: r.get(3)?,
+                index_digest: r.get(4)?,
+                platform: platform_string(r.get(5)?, r.get(6)?, r.get(7)?),
+                media_type: r.get(8)?,
+                created: r.get(9)?,
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
+                manifest_id: r.get(10)?,
+                tag_since: r.get(11)?,
+            })
+        })?;
+        let mut out: Vec<ImageRow> = rows.collect::<rusqlite::Result<_>>()?;
+        for row in &mut out {
+            row.labels = self.labels_of(row.manifest_id)?;
+            row.annotations = self.annotations_of(row.manifest_id)?;
+        }
+        Ok(out)
+    }
+
+    pub fn labels_of(&self, manifest_id: i64) -> Result<BTreeMap<String, String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT k.key, l.value FROM labels l JOIN label_keys k ON k.id = l.key_id
+             WHERE l.manifest_id = ?1",
+        )?;
+        let rows = stmt.query_map([manifest_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn annotations_of(&self, manifest_id: i64) -> Result<BTreeMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, value FROM annotations WHERE manifest_id = ?1")?;
+        let rows = stmt.query_map([manifest_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Past runs, newest first, with their recorded errors.
+    pub fn runs(&self, limit: i64) -> Result<Vec<RunRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, registry, started_at, finished_at, status, full, repositories, tags,
+                    manifests_new, manifests_known, failures, requests, message
+             FROM runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            let requests: String = r.get(11)?;
+            Ok(RunRow {
+                id: r.get(0)?,
+                registry: r.get(1)?,
+                started_at: r.get(2)?,
+                finished_at: r.get(3)?,
+                status: r.get(4)?,
+                full: r.get(5)?,
+                repositories: r.get(6)?,
+                tags: r.get(7)?,
+                manifests_new: r.get(8)?,
+                manifests_known: r.get(9)?,
+                failures: r.get(10)?,
+                requests: serde_json::from_str(&requests).unwrap_or(serde_json::Value::Null),
+                message: r.get(12)?,
+                errors: Vec::new(),
+            })
+        })?;
+        let mut out: Vec<RunRow> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT repository, reference, message FROM run_errors WHERE run_id = ?1",
+        )?;
+        for run in &mut out {
+            let errs = stmt.query_map([run.id], |r| {
+                Ok(RunError {
+                    repository: r.get(0)?,
+                    reference: r.get(1)?,
+                    message: r.get(2)?,
+                })
+            })?;
+            run.errors = errs.collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(out)
+    }
+}
