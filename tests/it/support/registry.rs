@@ -3,6 +3,25 @@
 //!
 //! Storage, config, htpasswd file and the process log all live in a tempdir
 //! that disappears with the `RealRegistry`. The process is killed on Drop.
+//!
+//! Behaviour of distribution 2.8.2 worth knowing when writing tests:
+//! - `_catalog` paginates (`n` <= 1000, else 400 PAGINATION_NUMBER_INVALID;
+//!   `Link: </v2/_catalog?last=X&n=N>; rel="next"`, relative, absent on the
+//!   last page); `tags/list` ignores `n`/`last`, never sends `Link`, and its
+//!   order is not sorted. Tag pagination needs a fake server.
+//! - GET manifest answers `Content-Type` = the manifest's `mediaType`. An OCI
+//!   manifest or index whose type is not in `Accept` gives 404
+//!   MANIFEST_UNKNOWN; a docker list is answered with its linux/amd64 child
+//!   and a schema 2 image without `Accept` is converted to signed schema 1
+//!   (other digest!). Schema 1 pushes are rejected (400 MANIFEST_INVALID).
+//! - PUT checks `Content-Type` against `mediaType`, and that config, layers
+//!   and index children exist (400 MANIFEST_BLOB_UNKNOWN); nested indexes
+//!   and OCI children in a docker list are accepted.
+//! - DELETE of a manifest by digest also removes its tags; the repository
+//!   stays in the catalog and `tags/list` then says `"tags": null`.
+//! - Blobs are served directly (no redirect) by the filesystem driver.
+//! - stdout gets a combined-format access log, stderr logrus lines; both go
+//!   to `log()`, and `request_count` reads the access-log lines only.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
