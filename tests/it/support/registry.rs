@@ -126,12 +126,12 @@ impl RealRegistry {
     }
 
     fn launch(auth: Auth) -> Self {
-        if which(BINARY).is_none() {
+        let Some(binary) = which(BINARY) else {
             panic!(
                 "`{BINARY}` not found on PATH: the integration tests need a real registry; \
                  install it with `apt-get install docker-registry`"
             );
-        }
+        };
         let dir = tempfile::Builder::new()
             .prefix("acr-index-registry-")
             .tempdir()
@@ -142,7 +142,7 @@ impl RealRegistry {
             let port = free_port();
             let config_path = write_config(dir.path(), port, &auth);
             let log = File::create(&log_path).expect("create registry log");
-            let mut child = Command::new(BINARY)
+            let mut child = Command::new(&binary)
                 .arg("serve")
                 .arg(&config_path)
                 .stdin(Stdio::null())
