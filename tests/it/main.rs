@@ -1,2 +1,3 @@
+mod index_real;
 mod support;
 mod support_smoke;

@@ -1,6 +1,7 @@
 //! Test support: a real registry process and a pusher to seed it.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod fixtures;
 pub mod registry;
 pub mod seed;
