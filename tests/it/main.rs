@@ -1,3 +1,4 @@
+mod index_fake;
 mod index_real;
 mod support;
 mod support_smoke;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod fake_registry;
 pub mod fixtures;
 pub mod registry;
 pub mod seed;

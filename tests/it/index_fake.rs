@@ -1,0 +1,223 @@
+//! Against an in-process registry: what the real one cannot show.
+
+use crate::support::cli::{Env, Run};
+use crate::support::fake_registry::{FakeRegistry, Faults, Options};
+use serde_json::json;
+
+fn run(env: &Env, args: &[&str]) -> Run {
+    tokio::task::block_in_place(|| env.run(args))
+}
+
+fn index(env: &Env, fake: &FakeRegistry, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "index",
+        "--registry",
+        fake.url.as_str(),
+        "--concurrency",
+        "4",
+    ];
+    args.extend_from_slice(extra);
+    run(env, &args)
+}
+
+fn plain() -> Options {
+    Options {
+        basic: None,
+        tag_page: None,
+        faults: Faults::default(),
+    }
+}
+
+fn digests(env: &Env) -> Vec<String> {
+    let q = run(env, &["query", "--format", "json"]).success().json();
+    let mut d: Vec<String> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}:{}@{}", r["repository"], r["tag"], r["digest"]))
+        .collect();
+    d.sort();
+    d
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_lists_are_followed_across_pages() {
+    let fake = FakeRegistry::start(Options {
+        tag_page: Some(10),
+        ..plain()
+    })
+    .await;
+    for t in 0..25 {
+        fake.put_image("paged", &format!("t{t:02}"), json!({"t": t.to_string()}));
+    }
+    let env = Env::new();
+    index(&env, &fake, &[]).success();
+    assert_eq!(digests(&env).len(), 25);
+    assert_eq!(fake.count("GET", "/tags/list"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_redirect_to_storage_carries_no_credentials() {
+    let opts = Options {
+        basic: Some(("user".into(), "s3cret-pass".into())),
+        ..plain()
+    };
+    let fake = FakeRegistry::start(opts).await;
+    fake.put_image(
+        "app",
+        "1",
+        json!({"org.opencontainers.image.revision": "cafe"}),
+    );
+    let env = Env::new()
+        .var("ACR_INDEX_USERNAME", "user")
+        .var("ACR_INDEX_PASSWORD", "s3cret-pass");
+    let out = index(&env, &fake, &["-vv"]).success();
+    let storage: Vec<_> = fake
+        .log()
+        .into_iter()
+        .filter(|(_, p, _)| p.starts_with("/blob/"))
+        .collect();
+    assert_eq!(storage.len(), 1, "{storage:?}");
+    assert!(!storage[0].2, "storage received an Authorization header");
+    assert_eq!(
+        run(
+            &env,
+            &["query", "--format", "json", "--label", "revision=cafe"]
+        )
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+    for secret in [
+        "s3cret-pass",
+        "SECRET-SAS-SIGNATURE",
+        "dXNlcjpzM2NyZXQtcGFzcw",
+    ] {
+        assert!(
+            !out.stderr.contains(secret),
+            "{secret} leaked:\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_digest_fails_that_image_only_and_the_next_run_finishes() {
+    let fake = FakeRegistry::start(plain()).await;
+    let (_, bad_config) = fake.put_image("bad", "1", json!({"x": "1"}));
+    fake.put_image("good", "1", json!({"x": "2"}));
+    fake.set_faults(Faults {
+        always_corrupt: vec![bad_config],
+        ..Faults::default()
+    });
+    let env = Env::new();
+    let out = index(&env, &fake, &["--retries", "1"]).expect_code(3);
+    assert!(
+        out.stderr.contains("does not match its digest"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(digests(&env).len(), 1, "only the good image is stored");
+    let runs = run(&env, &["runs", "--format", "json"]).success().json();
+    assert_eq!(runs[0]["status"], "partial");
+    assert_eq!(runs[0]["errors"][0]["repository"], "bad");
+
+    fake.set_faults(Faults::default());
+    index(&env, &fake, &[]).success();
+    assert_eq!(digests(&env).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_bodies_are_retried_and_oversized_manifests_refused() {
+    let fake = FakeRegistry::start(plain()).await;
+    for i in 0..6 {
+        fake.put_image(&format!("r{i}"), "1", json!({"i": i.to_string()}));
+    }
+    let huge = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
+        "layers": [],
+        "annotations": {"padding": "x".repeat(5 * 1024 * 1024)}
+    });
+    fake.put_manifest(
+        "huge",
+        Some("1"),
+        "application/vnd.oci.image.manifest.v1+json",
+        huge.to_string().as_bytes(),
+    );
+
+    let env = Env::new();
+    fake.set_faults(Faults {
+        truncate: 1.0,
+        ..Faults::default()
+    });
+    let out = index(&env, &fake, &["--retries", "2"]).expect_code(3);
+    assert!(
+        out.stderr.contains("shorter than its Content-Length") || out.stderr.contains("request to"),
+        "{}",
+        out.stderr
+    );
+    assert!(digests(&env).is_empty());
+
+    fake.set_faults(Faults {
+        truncate: 0.3,
+        ..Faults::default()
+    });
+    let out = index(&env, &fake, &["--retries", "8"]).expect_code(3);
+    assert_eq!(digests(&env).len(), 6, "retries got every image through");
+    assert!(
+        out.stderr.contains("larger than the 4194304-byte limit"),
+        "{}",
+        out.stderr
+    );
+    let runs = run(&env, &["runs", "--format", "json", "--limit", "1"])
+        .success()
+        .json();
+    assert_eq!(runs[0]["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(runs[0]["errors"][0]["repository"], "huge");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_never_change_what_is_stored() {
+    let clean = FakeRegistry::start(plain()).await;
+    let noisy = FakeRegistry::start(plain()).await;
+    for fake in [&clean, &noisy] {
+        for i in 0..40 {
+            fake.put_image(
+                &format!("team/r{:02}", i % 8),
+                &format!("v{i}"),
+                json!({"i": i.to_string(), "sourceversion": format!("{i:040}")}),
+            );
+        }
+    }
+    noisy.set_faults(Faults {
+        server_error: 0.05,
+        throttle: 0.05,
+        truncate: 0.05,
+        corrupt: 0.05,
+        ..Faults::default()
+    });
+    let (a, b) = (Env::new(), Env::new());
+    index(&a, &clean, &[]).success();
+    let first = index(&b, &noisy, &["--retries", "3"]);
+    assert!(
+        matches!(first.status, Some(0) | Some(3)),
+        "{}",
+        first.stderr
+    );
+    if first.status == Some(3) {
+        index(&b, &noisy, &["--retries", "3"]).success();
+    }
+    let strip = |env: &Env| {
+        let mut v = run(env, &["query", "--format", "json"]).success().json();
+        for r in v.as_array_mut().unwrap() {
+            r["registry"] = json!("");
+        }
+        v
+    };
+    assert_eq!(strip(&a), strip(&b));
+}
