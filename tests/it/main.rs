@@ -1,4 +1,5 @@
 mod index_fake;
 mod index_real;
+mod production;
 mod support;
 mod support_smoke;
