@@ -57,6 +57,11 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
             full: args.full,
             concurrency: args.concurrency as usize,
             page_size: args.page_size as usize,
+            api: match args.api {
+                crate::cli::Api::Auto => indexer::Api::Auto,
+                crate::cli::Api::Acr => indexer::Api::Acr,
+                crate::cli::Api::V2 => indexer::Api::V2,
+            },
         };
         indexer::run(store, client, opts, shutdown, progress).await
     })?;

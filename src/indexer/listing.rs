@@ -1,7 +1,8 @@
 //! Which repositories and tags to visit: the catalog (paged, filtered) or
 //! an explicit list, and each repository's tags (paged).
 
-use crate::registry::{Client, RegistryError};
+use crate::oci::Digest;
+use crate::registry::{AcrCatalog, Client, RegistryError, RepoPage};
 use futures::stream::{self, Stream, StreamExt};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashSet;
@@ -93,6 +94,67 @@ pub fn catalog(
             Err(e) => vec![Err(e)],
         })
     })
+}
+
+/// Every repository in ACR's catalog; `Ok(None)` when the registry has no
+/// `/acr/v1/` API (checked on the first page).
+pub async fn acr_catalog_probe(
+    client: &Client,
+    page_size: usize,
+) -> Result<Option<RepoPage>, RegistryError> {
+    match client
+        .acr_catalog_page(client.acr_catalog_url(page_size))
+        .await?
+    {
+        AcrCatalog::Page(p) => Ok(Some(p)),
+        AcrCatalog::Absent => Ok(None),
+    }
+}
+
+/// The rest of ACR's catalog after a first page.
+pub fn acr_catalog_rest(
+    client: &Client,
+    first: RepoPage,
+) -> impl Stream<Item = Result<String, RegistryError>> + '_ {
+    let head = stream::iter(first.repositories.into_iter().map(Ok));
+    let rest = match first.next {
+        Some(next) => pages(next, move |url| async move {
+            match client.acr_catalog_page(url).await? {
+                AcrCatalog::Page(p) => Ok((p.repositories, p.next)),
+                AcrCatalog::Absent => Ok((Vec::new(), None)),
+            }
+        })
+        .boxed(),
+        None => stream::empty().boxed(),
+    };
+    head.chain(rest.flat_map(|page| {
+        stream::iter(match page {
+            Ok(repos) => repos.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        })
+    }))
+}
+
+/// Every tag of a repository with its digest, from ACR's API, all pages.
+pub async fn acr_tags(
+    client: &Client,
+    repo: &str,
+    page_size: usize,
+) -> Result<Vec<(String, Option<Digest>)>, RegistryError> {
+    let mut out = Vec::new();
+    let mut pages = std::pin::pin!(pages(
+        client.acr_tags_url(repo, page_size),
+        move |url| async move {
+            let p = client.acr_tags_page(repo, url).await?;
+            Ok((p.tags, p.next))
+        }
+    ));
+    while let Some(page) = pages.next().await {
+        out.extend(page?);
+    }
+    let mut seen = HashSet::new();
+    out.retain(|(t, _)| seen.insert(t.clone()));
+    Ok(out)
 }
 
 /// Every tag of a repository, all pages.

@@ -29,6 +29,16 @@ pub struct Options {
     pub full: bool,
     pub concurrency: usize,
     pub page_size: usize,
+    pub api: Api,
+}
+
+/// Which listing API to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// ACR's `/acr/v1/` when the host is ACR's or the API answers, else `/v2/`.
+    Auto,
+    Acr,
+    V2,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +83,7 @@ pub async fn run(
     let run_id = store.begin_run(&opts.registry_host, opts.full)?;
     let known = store.known_digests()?;
     let current = store.current_tags(&opts.registry_host)?;
+    let updated = store.repository_update_times(&opts.registry_host)?;
     tracing::info!(run_id, registry = %opts.registry_host, known = known.len(), "index run started");
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id);
@@ -92,10 +103,55 @@ pub async fn run(
                 .cloned(),
         )
         .collect();
-    let repos = if !explicit.is_empty() || !opts.explicit_repos.is_empty() {
-        stream::iter(explicit.into_iter().map(Ok)).boxed()
+    let use_acr = match opts.api {
+        Api::Acr => true,
+        Api::V2 => false,
+        Api::Auto => crate::registry::is_acr_host(&opts.registry_host),
+    };
+    let named = !explicit.is_empty() || !opts.explicit_repos.is_empty();
+    let (repos, use_acr) = if named {
+        (stream::iter(explicit.into_iter().map(Ok)).boxed(), use_acr)
+    } else if use_acr || opts.api == Api::Auto {
+        // The first ACR catalog page tells whether the API is there.
+        match listing::acr_catalog_probe(&fetcher.client, opts.page_size).await {
+            Ok(Some(first)) => (
+                listing::acr_catalog_rest(&fetcher.client, first).boxed(),
+                true,
+            ),
+            Ok(None) if !use_acr => (
+                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                false,
+            ),
+            Ok(None) => (
+                stream::iter([Err(RegistryError::NotFound {
+                    url: "/acr/v1/_catalog (the registry does not offer the ACR API; use --api v2)"
+                        .into(),
+                })])
+                .boxed(),
+                true,
+            ),
+            Err(e) if use_acr => (stream::iter([Err(e)]).boxed(), true),
+            Err(_) => (
+                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                false,
+            ),
+        }
     } else {
-        listing::catalog(&fetcher.client, opts.page_size).boxed()
+        (
+            listing::catalog(&fetcher.client, opts.page_size).boxed(),
+            false,
+        )
+    };
+    tracing::debug!(api = if use_acr { "acr" } else { "v2" }, "listing");
+    let ctx = RepoContext {
+        fetcher: &fetcher,
+        current: &current,
+        updated: &updated,
+        opts: &opts,
+        tx: &tx,
+        counts: &counts,
+        shutdown: &shutdown,
+        use_acr,
     };
     let repos = repos.filter_map(|r| {
         let keep = match r {
@@ -114,7 +170,7 @@ pub async fn run(
         async move { keep }
     });
     repos
-        .map(|repo| index_repo(&fetcher, &current, repo, &opts, &tx, &counts, &shutdown))
+        .map(|repo| index_repo(&ctx, repo))
         .buffer_unordered(opts.concurrency.max(1))
         .for_each(|()| async { Counts::add(&counts.repositories_done, 1) })
         .await;
@@ -167,22 +223,51 @@ fn catalog_error(e: RegistryError) -> String {
     }
 }
 
-async fn index_repo(
-    fetcher: &Fetcher,
-    current: &TagMap,
-    repo: String,
-    opts: &Options,
-    tx: &mpsc::Sender<Record>,
-    counts: &Counts,
-    shutdown: &Shutdown,
-) {
+/// What every repository task shares.
+struct RepoContext<'a> {
+    fetcher: &'a Fetcher,
+    current: &'a TagMap,
+    /// ACR lastUpdateTime per repository at its last complete listing.
+    updated: &'a HashMap<String, String>,
+    opts: &'a Options,
+    tx: &'a mpsc::Sender<Record>,
+    counts: &'a Counts,
+    shutdown: &'a Shutdown,
+    use_acr: bool,
+}
+
+/// List a repository's tags: with ACR's API (digests included, and the
+/// repository skipped when unchanged since its last complete listing) or /v2.
+async fn list_tags(
+    ctx: &RepoContext<'_>,
+    repo: &str,
+) -> Result<Option<(Vec<(String, Option<Digest>)>, Option<String>)>, RegistryError> {
+    let client = &ctx.fetcher.client;
+    if !ctx.use_acr {
+        let tags = listing::tags(client, repo, ctx.opts.page_size).await?;
+        return Ok(Some((tags.into_iter().map(|t| (t, None)).collect(), None)));
+    }
+    let updated = client.acr_repository_updated(repo).await?;
+    if !ctx.opts.full && updated.is_some() && ctx.updated.get(repo) == updated.as_ref() {
+        tracing::debug!(repository = %repo, "unchanged since the last complete run");
+        return Ok(None);
+    }
+    Ok(Some((
+        listing::acr_tags(client, repo, ctx.opts.page_size).await?,
+        updated,
+    )))
+}
+
+async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
+    let (counts, tx, shutdown) = (ctx.counts, ctx.tx, ctx.shutdown);
     let fail = |reference: Option<String>, message: String| Failure {
         repository: Some(repo.clone()),
         reference,
         message,
     };
-    let tags = match listing::tags(&fetcher.client, &repo, opts.page_size).await {
-        Ok(t) => t,
+    let (tags, last_update_time) = match list_tags(ctx, &repo).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return,
         Err(RegistryError::Interrupted) => return,
         Err(e) => {
             tracing::warn!(repository = %repo, error = %e, "cannot list tags");
@@ -195,12 +280,12 @@ async fn index_repo(
     };
     Counts::add(&counts.tags, tags.len() as i64);
     let resolved: Vec<(String, Result<Digest, String>)> = stream::iter(tags)
-        .map(|tag| async {
-            let r = resolve_tag(fetcher, current, &repo, &tag, opts.full).await;
+        .map(|(tag, listed)| async {
+            let r = resolve_tag(ctx, &repo, &tag, listed).await;
             Counts::add(&counts.tags_done, 1);
             (tag, r)
         })
-        .buffer_unordered(opts.concurrency.max(1))
+        .buffer_unordered(ctx.opts.concurrency.max(1))
         .collect()
         .await;
     let mut listing = TagListing {
@@ -209,6 +294,7 @@ async fn index_repo(
         complete: !shutdown.is_triggered(),
         last_update_time: None,
     };
+    let mut failed = false;
     for (tag, r) in resolved {
         match r {
             Ok(d) => listing.tags.push((tag, Some(d))),
@@ -217,27 +303,39 @@ async fn index_repo(
                 if shutdown.is_triggered() {
                     continue;
                 }
+                failed = true;
                 tracing::warn!(repository = %repo, tag = %tag, error = %message, "cannot index");
                 Counts::add(&counts.failures, 1);
                 let _ = tx.send(Record::Failure(fail(Some(tag), message))).await;
             }
         }
     }
+    // Only a repository indexed without failures may be skipped next time.
+    if !failed {
+        listing.last_update_time = last_update_time;
+    }
     let _ = tx.send(Record::Tags(listing)).await;
 }
 
 /// Learn the digest a tag points at and make sure that digest is indexed.
-/// A tag seen before is checked with HEAD (cheap when nothing changed); a
-/// new tag is fetched with GET straight away, which also gives its digest.
+/// ACR's listing gives the digest; otherwise a tag seen before is checked
+/// with HEAD (cheap when nothing changed) and a new tag is fetched with GET
+/// straight away, which also gives its digest.
 async fn resolve_tag(
-    fetcher: &Fetcher,
-    current: &TagMap,
+    ctx: &RepoContext<'_>,
     repo: &str,
     tag: &str,
-    full: bool,
+    listed: Option<Digest>,
 ) -> Result<Digest, String> {
-    let seen_before = current.contains_key(&(repo.to_string(), tag.to_string()));
-    if seen_before && !full {
+    let fetcher = ctx.fetcher;
+    if let Some(digest) = listed {
+        fetcher.ensure(repo, &digest, None).await?;
+        return Ok(digest);
+    }
+    let seen_before = ctx
+        .current
+        .contains_key(&(repo.to_string(), tag.to_string()));
+    if seen_before && !ctx.opts.full {
         let digest = fetcher
             .client
             .head_manifest(repo, tag)

@@ -2,6 +2,7 @@
 //! `acr`) only describes requests; `transport` is the one place that sends
 //! HTTP, attaches credentials, retries, throttles and follows redirects.
 
+mod acr;
 pub mod auth;
 mod client;
 mod error;
@@ -10,6 +11,7 @@ mod page;
 mod retry;
 mod transport;
 
+pub use acr::{is_acr_host, AcrCatalog, AcrTagPage};
 pub use client::{Client, FetchedManifest, RepoPage, TagPage, MAX_CONFIG_BYTES};
 pub use error::RegistryError;
 pub use transport::{Counters, RequestKind, Settings, Shutdown};

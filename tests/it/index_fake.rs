@@ -21,11 +21,7 @@ fn index(env: &Env, fake: &FakeRegistry, extra: &[&str]) -> Run {
 }
 
 fn plain() -> Options {
-    Options {
-        basic: None,
-        tag_page: None,
-        faults: Faults::default(),
-    }
+    Options::default()
 }
 
 fn digests(env: &Env) -> Vec<String> {
@@ -220,4 +216,61 @@ async fn faults_never_change_what_is_stored() {
         v
     };
     assert_eq!(strip(&a), strip(&b));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acr_api_lists_tags_with_digests_and_skips_unchanged_repositories() {
+    let fake = FakeRegistry::start(Options {
+        acr_api: true,
+        tag_page: Some(4),
+        ..Options::default()
+    })
+    .await;
+    for r in 0..5 {
+        for t in 0..6 {
+            fake.put_image(
+                &format!("team/r{r}"),
+                &format!("v{t}"),
+                json!({"sourceversion": format!("{r}{t}")}),
+            );
+        }
+    }
+    // The same image under a second tag and in a second repository.
+    let (shared, _) = fake.put_image("team/r0", "v0", json!({"sourceversion": "00"}));
+    let env = Env::new();
+    index(&env, &fake, &["--api", "acr"]).success();
+    assert_eq!(digests(&env).len(), 30);
+    assert!(digests(&env).iter().any(|d| d.contains(&shared)));
+    let cold = run(&env, &["runs", "--format", "json", "--limit", "1"])
+        .success()
+        .json()[0]["requests"]
+        .clone();
+    // At most one GET per unique manifest and one per unique config, no HEAD, no /v2 tag list.
+    assert_eq!(cold["manifest_get"], 30, "{cold}");
+    assert_eq!(cold["blob_get"], 30, "{cold}");
+    assert_eq!(cold.get("manifest_head"), None, "{cold}");
+    assert_eq!(fake.count("GET", "/v2/team/r0/tags/list"), 0);
+    assert_eq!(cold["tags"], 10, "two pages of 4 per repository: {cold}");
+
+    // Warm: nothing changed, so only the catalog and one request per repository.
+    index(&env, &fake, &["--api", "auto"]).success();
+    let warm = run(&env, &["runs", "--format", "json", "--limit", "1"])
+        .success()
+        .json()[0]["requests"]
+        .clone();
+    assert_eq!(warm.get("manifest_get"), None, "{warm}");
+    assert_eq!(warm.get("blob_get"), None, "{warm}");
+    assert_eq!(warm.get("tags"), None, "{warm}");
+    assert_eq!(warm["repository"], 5, "{warm}");
+
+    // One repository changes: only it is listed again.
+    fake.put_image("team/r3", "v9", json!({"sourceversion": "39"}));
+    index(&env, &fake, &[]).success();
+    let third = run(&env, &["runs", "--format", "json", "--limit", "1"])
+        .success()
+        .json()[0]["requests"]
+        .clone();
+    assert_eq!(third["tags"], 2, "{third}");
+    assert_eq!(third["manifest_get"], 1, "{third}");
+    assert_eq!(digests(&env).len(), 31);
 }

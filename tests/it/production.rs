@@ -8,12 +8,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 async fn slow_registry(repos: usize) -> FakeRegistry {
-    let fake = FakeRegistry::start(Options {
-        basic: None,
-        tag_page: None,
-        faults: Faults::default(),
-    })
-    .await;
+    let fake = FakeRegistry::start(Options::default()).await;
     for i in 0..repos {
         fake.put_image(
             &format!("svc{i:02}"),

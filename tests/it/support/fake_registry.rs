@@ -39,6 +39,9 @@ struct Content {
     /// digest -> (media type, bytes)
     manifests: HashMap<String, (String, Vec<u8>)>,
     blobs: HashMap<String, Vec<u8>>,
+    /// repo -> ACR lastUpdateTime, bumped by every push to it.
+    updated: HashMap<String, String>,
+    clock: u64,
 }
 
 struct Shared {
@@ -46,6 +49,7 @@ struct Shared {
     faults: Mutex<Faults>,
     basic: Option<String>,
     tag_page: Option<usize>,
+    acr_api: bool,
     storage: Mutex<String>,
     counter: AtomicU64,
     log: Mutex<Vec<(String, String, bool)>>,
@@ -57,6 +61,7 @@ pub struct FakeRegistry {
     shared: Arc<Shared>,
 }
 
+#[derive(Default)]
 pub struct Options {
     /// Require this basic user:password on /v2/ (so an Authorization header
     /// exists that storage must not see).
@@ -64,6 +69,8 @@ pub struct Options {
     /// Paginate tags/list at this many entries with a Link header.
     pub tag_page: Option<usize>,
     pub faults: Faults,
+    /// Also serve ACR's `/acr/v1/` listing API.
+    pub acr_api: bool,
 }
 
 impl FakeRegistry {
@@ -79,6 +86,7 @@ impl FakeRegistry {
                 )
             }),
             tag_page: opts.tag_page,
+            acr_api: opts.acr_api,
             storage: Mutex::default(),
             counter: AtomicU64::new(0),
             log: Mutex::default(),
@@ -135,6 +143,13 @@ impl FakeRegistry {
         if let Some(t) = tag {
             tags.insert(t.into(), d.clone());
         }
+        c.clock += 1;
+        let when = format!(
+            "2024-01-01T00:{:02}:{:02}.000Z",
+            c.clock / 60 % 60,
+            c.clock % 60
+        );
+        c.updated.insert(repo.into(), when);
         d
     }
 
@@ -293,40 +308,30 @@ async fn registry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         };
         return reply(s, &[], Vec::new());
     }
+    if let Some(acr) = path.strip_prefix("/acr/v1/").filter(|_| shared.acr_api) {
+        return acr_api(&shared, &path, acr, &query);
+    }
     let rest = path.trim_start_matches("/v2/");
     if path == "/v2/" {
         return reply(StatusCode::OK, &[], b"{}".to_vec());
     }
     if rest == "_catalog" {
-        let repos: Vec<String> = shared
-            .content
-            .lock()
-            .unwrap()
-            .repos
-            .keys()
-            .cloned()
-            .collect();
-        return page(&path, &query, repos, "repositories", None, usize::MAX);
+        let repos = names(shared.content.lock().unwrap().repos.keys());
+        return page(&path, &query, repos, "repositories", None, usize::MAX, "");
     }
     if let Some(repo) = rest.strip_suffix("/tags/list") {
-        let tags: Option<Vec<String>> = shared
+        let tags = shared
             .content
             .lock()
             .unwrap()
             .repos
             .get(repo)
-            .map(|t| t.keys().cloned().collect());
+            .map(|t| names(t.keys()));
         let Some(tags) = tags else {
             return error(StatusCode::NOT_FOUND, "NAME_UNKNOWN");
         };
-        return page(
-            &path,
-            &query,
-            tags,
-            "tags",
-            Some(repo),
-            shared.tag_page.unwrap_or(usize::MAX),
-        );
+        let max = shared.tag_page.unwrap_or(usize::MAX);
+        return page(&path, &query, tags, "tags", Some(repo), max, "");
     }
     if let Some((repo, reference)) = rest.rsplit_once("/manifests/") {
         let found = {
@@ -369,16 +374,59 @@ async fn registry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     error(StatusCode::NOT_FOUND, "NAME_UNKNOWN")
 }
 
+fn names<'a>(keys: impl Iterator<Item = &'a String>) -> Vec<(String, serde_json::Value)> {
+    keys.map(|k| (k.clone(), k.as_str().into())).collect()
+}
+
+/// ACR's listing API: catalog, tags with digests, repository attributes.
+fn acr_api(shared: &Shared, path: &str, rest: &str, query: &str) -> Response {
+    let c = shared.content.lock().unwrap();
+    if rest == "_catalog" {
+        let repos = names(c.repos.keys());
+        return page(path, query, repos, "repositories", None, 100, "&orderby=");
+    }
+    if let Some(repo) = rest.strip_suffix("/_tags") {
+        let Some(tags) = c.repos.get(repo) else {
+            return error(StatusCode::NOT_FOUND, "NAME_UNKNOWN");
+        };
+        let items = tags
+            .iter()
+            .map(|(t, d)| (t.clone(), serde_json::json!({"name": t, "digest": d, "createdTime": "2024-01-01T00:00:00Z", "lastUpdateTime": "2024-01-01T00:00:00Z", "signed": false})))
+            .collect();
+        return page(
+            path,
+            query,
+            items,
+            "tags",
+            Some(repo),
+            shared.tag_page.unwrap_or(100),
+            "&orderby=",
+        );
+    }
+    match (c.repos.get(rest), c.updated.get(rest)) {
+        (Some(tags), Some(updated)) => {
+            let body = serde_json::json!({"imageName": rest, "createdTime": "2024-01-01T00:00:00Z", "lastUpdateTime": updated, "tagCount": tags.len(), "manifestCount": tags.len()});
+            reply(
+                StatusCode::OK,
+                &[("content-type", "application/json".into())],
+                body.to_string().into_bytes(),
+            )
+        }
+        _ => error(StatusCode::NOT_FOUND, "NAME_UNKNOWN"),
+    }
+}
+
 /// A listing page honouring `n` and `last`, with a relative Link to the next.
 fn page(
     path: &str,
     query: &str,
-    mut items: Vec<String>,
+    mut items: Vec<(String, serde_json::Value)>,
     field: &str,
     repo: Option<&str>,
     max: usize,
+    link_extra: &str,
 ) -> Response {
-    items.sort();
+    items.sort_by(|a, b| a.0.cmp(&b.0));
     let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
@@ -389,19 +437,23 @@ fn page(
         .min(max);
     let start = params
         .get("last")
-        .map(|l| items.partition_point(|i| i <= l))
+        .map(|l| items.partition_point(|i| &i.0 <= l))
         .unwrap_or(0);
     let end = (start + n).min(items.len());
-    let chunk = &items[start..end];
+    let chunk: Vec<&serde_json::Value> = items[start..end].iter().map(|i| &i.1).collect();
     let mut body = serde_json::json!({ field: chunk });
     if let Some(r) = repo {
         body["name"] = r.into();
+        body["imageName"] = r.into();
     }
     let mut headers = vec![("content-type", "application/json".to_string())];
     if end < items.len() {
-        let last = url::form_urlencoded::byte_serialize(chunk.last().unwrap().as_bytes())
-            .collect::<String>();
-        headers.push(("link", format!("<{path}?n={n}&last={last}>; rel=\"next\"")));
+        let last =
+            url::form_urlencoded::byte_serialize(items[end - 1].0.as_bytes()).collect::<String>();
+        headers.push((
+            "link",
+            format!("<{path}?last={last}&n={n}{link_extra}>; rel=\"next\""),
+        ));
     }
     reply(StatusCode::OK, &headers, body.to_string().into_bytes())
 }
