@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Benchmark suite: prints a markdown report (quoted in the README).
+#   bench/run.sh            full run (~10 minutes on 2 cores)
+#   BENCH_QUICK=1 bench/run.sh   smaller sizes
+# Everything runs on 127.0.0.1: a real docker-registry, the test suite's
+# fake registry (added latency, ACR API) and skopeo as the naive peer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+need=()
+for p in docker-registry skopeo wrk; do command -v $p >/dev/null || need+=($p); done
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+cargo build --release --quiet --bin acr-index --example seed --example fake_registry
+BIN=$PWD/target/release/acr-index
+OUT=${BENCH_OUT:-bench/out}; mkdir -p "$OUT"
+work=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+QUICK=${BENCH_QUICK:-}
+REPOS=$([ -n "$QUICK" ] && echo 100 || echo 300)
+
+now() { date +%s.%N; }
+reqs() { "$BIN" --db "$1" runs --format json --limit 1 | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]["requests"]; print(sum(v for k,v in r.items() if k not in ("retries","throttled")), json.dumps({k:v for k,v in r.items() if v and k not in ("retries","throttled")}))'; }
+fake() { # args...; prints URL
+  local log=$work/fake.$RANDOM
+  ./target/release/examples/fake_registry "$@" >"$log" &
+  pids+=($!)
+  for _ in $(seq 200); do [ -s "$log" ] && break; sleep 0.05; done
+  head -1 "$log"
+}
+
+echo "# acr-index benchmark"
+echo
+echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr), acr-index $(git rev-parse --short HEAD 2>/dev/null)"
+
+# --- real registry, seeded --------------------------------------------------
+port=5077
+cat >"$work/reg.yml" <<YAML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/storage}}
+http: {addr: 127.0.0.1:$port}
+YAML
+docker-registry serve "$work/reg.yml" >"$work/reg.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+REG=http://127.0.0.1:$port
+./target/release/examples/seed "$REG" --repos "$REPOS" --tags 1 2>/dev/null
+
+echo
+echo "## 1. Requests per image ($REPOS images, one tag each)"
+echo
+echo "| API | run | requests | per image | by kind | minimum the API allows |"
+echo "|---|---|---|---|---|---|"
+db=$work/v2.db
+t0=$(now); "$BIN" -q --db "$db" index --registry "$REG" --concurrency 16; t1=$(now)
+read -r n kinds < <(reqs "$db")
+echo "| /v2 (distribution) | cold | $n | $(python3 -c "print(round($n/$REPOS,2))") | \`$kinds\` | 1 catalog page + 1 tag list per repo + 1 manifest GET + 1 config GET per image = $((1 + 3*REPOS)) |"
+cold_v2_s=$(python3 -c "print($t1-$t0)")
+t0=$(now); "$BIN" -q --db "$db" index --registry "$REG" --concurrency 16; t1=$(now)
+read -r n kinds < <(reqs "$db")
+echo "| /v2 (distribution) | warm | $n | $(python3 -c "print(round($n/$REPOS,2))") | \`$kinds\` | catalog + 1 tag list per repo + 1 HEAD per tag = $((1 + 2*REPOS)) |"
+warm_v2_s=$(python3 -c "print($t1-$t0)")
+ACR=$(fake --images "$REPOS" --repos "$REPOS" --acr)
+db=$work/acr.db
+"$BIN" -q --db "$db" index --registry "$ACR" --api acr --concurrency 16
+read -r n kinds < <(reqs "$db")
+pages=$(( (REPOS + 99) / 100 ))
+echo "| ACR /acr/v1 (fake) | cold | $n | $(python3 -c "print(round($n/$REPOS,2))") | \`$kinds\` | $pages catalog pages + 1 tag page per repo + 1 manifest + 1 config GET and its storage redirect per image = $((pages + 4*REPOS)); acr-index adds 1 repository lookup per repo, which lets warm runs skip unchanged repositories |"
+"$BIN" -q --db "$db" index --registry "$ACR" --api acr --concurrency 16
+read -r n kinds < <(reqs "$db")
+echo "| ACR /acr/v1 (fake) | warm | $n | $(python3 -c "print(round($n/$REPOS,2))") | \`$kinds\` | $pages catalog pages + 1 per repo = $((pages + REPOS)); no per-tag request |"
+
+echo
+echo "## 2. Throughput versus --concurrency"
+echo
+N=$([ -n "$QUICK" ] && echo 500 || echo 2000)
+LAT=$(fake --images "$N" --repos $((N/10)) --latency-ms 20)
+echo "With 20 ms added to every request (fake registry, /v2, $N images in $((N/10)) repositories; ~3 requests per image):"
+echo
+echo "Requests per image counts only those that carry the 20 ms (storage redirects do not)."
+echo
+echo "| concurrency | seconds | images/s | requests per image | ideal c/(requests per image x 20 ms) | ratio |"
+echo "|---|---|---|---|---|---|"
+for c in 1 4 16 64; do
+  db=$work/lat$c.db
+  t0=$(now); "$BIN" -q --db "$db" index --registry "$LAT" --api v2 --concurrency $c; t1=$(now)
+  rpi=$("$BIN" --db "$db" runs --format json --limit 1 | python3 -c "import json,sys; r=json.load(sys.stdin)[0]['requests']; print(sum(v for k,v in r.items() if k not in ('retries','throttled','storage'))/$N)")
+  python3 -c "s=$t1-$t0; ips=$N/s; ideal=$c/($rpi*0.020); print(f'| $c | {s:.2f} | {ips:.0f} | {$rpi:.2f} | {ideal:.0f} | {ips/ideal:.2f} |')"
+done
+echo
+echo "At 0 ms against the real distribution registry on loopback ($REPOS images):"
+echo
+"$BIN" -q --db "$work/zero.db" index --registry "$REG" --concurrency 16 >/dev/null
+python3 -c "print(f'- acr-index cold run, --concurrency 16: {$cold_v2_s:.2f} s = {$REPOS/$cold_v2_s:.0f} images/s ({3*$REPOS/$cold_v2_s:.0f} requests/s); warm run {$warm_v2_s:.2f} s')"
+accept='Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+rps=$(wrk -t2 -c16 -d5s -H "$accept" "$REG/v2/bench/svc0000/manifests/v0" 2>/dev/null | awk '/Requests\/sec/{print $2}')
+python3 -c "print(f'- the registry own ceiling (wrk -t2 -c16 -d5s, manifest GET): {float(\"$rps\"):.0f} requests/s = {float(\"$rps\")/3:.0f} images/s at 3 requests per image')"
+
+echo
+echo "## 3. Against a naive peer (skopeo list-tags + inspect --config per tag)"
+echo
+SUB=50
+t0=$(now)
+for r in $(seq 0 $((SUB-1))); do
+  repo=$(printf 'bench/svc%04d' "$r")
+  skopeo list-tags --tls-verify=false "docker://127.0.0.1:$port/$repo" >/dev/null
+  skopeo inspect --config --tls-verify=false "docker://127.0.0.1:$port/$repo:v0" >/dev/null
+done
+t1=$(now)
+t2=$(now); "$BIN" -q --db "$work/sub.db" index --registry "$REG" --repo 'bench/svc00[0-4]?' --concurrency 16; t3=$(now)
+t4=$(now); "$BIN" -q --db "$work/sub.db" index --registry "$REG" --repo 'bench/svc00[0-4]?' --concurrency 16; t5=$(now)
+python3 -c "sk=$t1-$t0; a=$t3-$t2; w=$t5-$t4; print(f'| tool | {$SUB} images | ratio |\n|---|---|---|\n| skopeo loop | {sk:.2f} s | 1x |\n| acr-index cold | {a:.2f} s | {sk/a:.0f}x faster |\n| acr-index warm | {w:.2f} s | {sk/w:.0f}x faster |')"
+
+echo
+echo "## 4. Peak memory (fake registry, 0 ms)"
+echo
+echo "| images | seconds | images/s | peak RSS |"
+echo "|---|---|---|---|"
+for n in 10000 50000; do
+  [ -n "$QUICK" ] && [ $n = 50000 ] && continue
+  U=$(fake --images $n --repos $((n/20)))
+  db=$work/mem$n.db
+  t0=$(now)
+  /usr/bin/time -f %M -o "$work/rss" "$BIN" -q --db "$db" index --registry "$U" --api v2 --concurrency 32
+  t1=$(now)
+  python3 -c "s=$t1-$t0; print(f'| $n | {s:.1f} | {$n/s:.0f} | {int(open(\"$work/rss\").read().split()[-1])/1024:.0f} MiB |')"
+done
+
+if [ -f examples/gen_db.rs ]; then
+  echo
+  echo "## 5. SQLite: ingest and query on 1,000,000 labels"
+  echo
+  cargo run --release --quiet --example gen_db -- "$work/big.db" 2>&1 | tail -5
+  sha=$(sqlite3 "$work/big.db" "SELECT value FROM image_labels WHERE key LIKE '%sourceversion' LIMIT 1 OFFSET 5000" 2>/dev/null || true)
+  if [ -n "$sha" ]; then
+    for q in "query --format json --label sourceversion=$sha" "query --format json --label sourceversion=${sha:0:8}*"; do
+      t0=$(now); for _ in $(seq 20); do "$BIN" --db "$work/big.db" $q >/dev/null; done; t1=$(now)
+      python3 -c "print(f'- \`acr-index $q\`: {($t1-$t0)/20*1000:.1f} ms per call (process start included, mean of 20)')"
+    done
+  fi
+fi
