@@ -1,3 +1,4 @@
+mod cli;
 mod index_fake;
 mod index_real;
 mod production;
