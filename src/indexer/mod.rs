@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 pub struct Options {
     /// host[:port], as stored.
@@ -81,6 +82,22 @@ pub async fn run(
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let run_id = store.begin_run(&opts.registry_host, opts.full)?;
+    // Every log line of the run carries its id and registry.
+    let span = tracing::info_span!("run", run_id, registry = %opts.registry_host);
+    run_stages(store, client, opts, shutdown, progress, run_id, started)
+        .instrument(span)
+        .await
+}
+
+async fn run_stages(
+    store: Store,
+    client: Client,
+    opts: Options,
+    shutdown: Shutdown,
+    progress: Progress,
+    run_id: i64,
+    started: Instant,
+) -> anyhow::Result<Outcome> {
     let known = store.known_digests()?;
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
@@ -217,7 +234,7 @@ pub async fn run(
 fn catalog_error(e: RegistryError) -> String {
     match e {
         RegistryError::Unauthorized { .. } | RegistryError::Forbidden { .. } => format!(
-            "the registry refused to list its catalog ({e}); credentials scoped to repositories cannot list it: name the repositories with --repo NAME or --repos-from FILE"
+            "the registry refused to list its catalog ({e}): credentials scoped to repositories cannot list it, so name the repositories with --repo NAME or --repos-from FILE (or check the credentials)"
         ),
         e => format!("listing the catalog: {e}"),
     }

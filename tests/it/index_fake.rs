@@ -274,3 +274,43 @@ async fn acr_api_lists_tags_with_digests_and_skips_unchanged_repositories() {
     assert_eq!(third["manifest_get"], 1, "{third}");
     assert_eq!(digests(&env).len(), 31);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema1_labels_come_from_v1_compatibility() {
+    let fake = FakeRegistry::start(Options::default()).await;
+    let compat = json!({"architecture": "amd64", "os": "linux", "created": "2019-05-06T07:08:09Z",
+        "config": {"Labels": {"org.opencontainers.image.revision": "old1"}}});
+    let manifest = json!({"schemaVersion": 1, "name": "legacy", "tag": "1", "architecture": "amd64",
+        "fsLayers": [], "history": [{"v1Compatibility": compat.to_string()}], "signatures": []});
+    let media = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+    fake.put_manifest("legacy", Some("1"), media, manifest.to_string().as_bytes());
+    fake.put_manifest(
+        "legacy",
+        Some("2"),
+        media,
+        json!({"schemaVersion": 1, "history": []})
+            .to_string()
+            .as_bytes(),
+    );
+    let env = Env::new();
+    index(&env, &fake, &[]).success();
+    let rows = run(&env, &["query", "--format", "json", "--repo", "legacy"])
+        .success()
+        .json();
+    assert_eq!(
+        rows[0]["labels"]["org.opencontainers.image.revision"],
+        "old1"
+    );
+    assert_eq!(rows[0]["platform"], "linux/amd64");
+    assert_eq!(rows[0]["created"], "2019-05-06T07:08:09Z");
+    assert_eq!(rows[1]["labels"], json!({}));
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    let statuses: Vec<String> = conn
+        .prepare("SELECT status FROM manifests WHERE kind = 'schema1' ORDER BY status")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(statuses, ["ok", "unsupported"]);
+}

@@ -167,3 +167,46 @@ async fn one_writer_at_a_time_and_readers_are_never_blocked() {
     );
     assert_eq!(manifests_stored(&env), 12);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_and_metrics_file_for_the_cluster() {
+    let fake = FakeRegistry::start(Options::default()).await;
+    fake.put_image("svc", "1", json!({"sourceversion": "abc"}));
+    let env = Env::new();
+    let metrics = env.path().join("acr-index.prom");
+    let out = tokio::task::block_in_place(|| {
+        env.run(&[
+            "--log-format",
+            "json",
+            "index",
+            "--registry",
+            &fake.url,
+            "--metrics-file",
+            metrics.to_str().unwrap(),
+        ])
+    })
+    .success();
+    let lines: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let summary = lines
+        .iter()
+        .find(|l| l["message"] == "index run finished")
+        .expect("a summary line");
+    assert_eq!(summary["status"], "ok");
+    assert_eq!(summary["manifests_new"], 1);
+    assert_eq!(summary["run_id"], 1);
+    assert!(summary["seconds"].is_string());
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    let registry = fake.url.trim_start_matches("http://");
+    for expected in [
+        format!("acr_index_last_run_success{{registry=\"{registry}\"}} 1"),
+        format!("acr_index_last_run_manifests_new{{registry=\"{registry}\"}} 1"),
+        format!("acr_index_last_run_requests{{registry=\"{registry}\",kind=\"manifest_get\"}} 1"),
+        "# TYPE acr_index_last_run_failures gauge".to_string(),
+    ] {
+        assert!(prom.contains(&expected), "{expected} missing:\n{prom}");
+    }
+}
