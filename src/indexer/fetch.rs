@@ -1,6 +1,7 @@
 //! Turning digests into verified manifest records, each digest fetched at
 //! most once per run however many tags and repositories share it.
 
+use super::progress::Counts;
 use crate::oci::{media, Digest, ImageConfig, Manifest};
 use crate::registry::{Client, FetchedManifest, RegistryError};
 use crate::store::{ChildRecord, ManifestRecord, Record};
@@ -22,18 +23,11 @@ pub struct Fetcher {
     manifests: Mutex<HashMap<Digest, Cell<()>>>,
     configs: Mutex<HashMap<Digest, Cell<ImageConfig>>>,
     sink: mpsc::Sender<Record>,
-    pub stats: Stats,
-}
-
-#[derive(Default)]
-pub struct Stats {
-    pub manifests_new: std::sync::atomic::AtomicI64,
-    pub manifests_known: std::sync::atomic::AtomicI64,
-    pub configs: std::sync::atomic::AtomicI64,
+    counts: Arc<Counts>,
 }
 
 fn bump(c: &std::sync::atomic::AtomicI64) {
-    c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Counts::add(c, 1);
 }
 
 impl Fetcher {
@@ -42,6 +36,7 @@ impl Fetcher {
         known: HashSet<Digest>,
         full: bool,
         sink: mpsc::Sender<Record>,
+        counts: Arc<Counts>,
     ) -> Fetcher {
         Fetcher {
             client,
@@ -50,7 +45,7 @@ impl Fetcher {
             manifests: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
             sink,
-            stats: Stats::default(),
+            counts,
         }
     }
 
@@ -69,7 +64,7 @@ impl Fetcher {
     ) -> BoxFuture<'a, Result<(), String>> {
         async move {
             if self.is_known(digest) {
-                bump(&self.stats.manifests_known);
+                bump(&self.counts.manifests_known);
                 return Ok(());
             }
             let cell = self
@@ -178,7 +173,7 @@ impl Fetcher {
                 }
             }
         }
-        bump(&self.stats.manifests_new);
+        bump(&self.counts.manifests);
         self.sink
             .send(Record::Manifest(Box::new(record)))
             .await
@@ -200,7 +195,7 @@ impl Fetcher {
                 .get_blob(repo, digest, crate::registry::MAX_CONFIG_BYTES)
                 .await
                 .map_err(|e| describe(&e))?;
-            bump(&self.stats.configs);
+            bump(&self.counts.configs);
             ImageConfig::parse(&body)
                 .map_err(|e| format!("config {digest}: not a valid image config: {e}"))
         })

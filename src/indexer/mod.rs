@@ -104,8 +104,8 @@ async fn run_stages(
     tracing::info!(run_id, registry = %opts.registry_host, known = known.len(), "index run started");
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id);
-    let fetcher = Fetcher::new(client, known, opts.full, tx.clone());
     let counts = progress.counts.clone();
+    let fetcher = Fetcher::new(client, known, opts.full, tx.clone(), counts.clone());
     let fatal: Mutex<Option<String>> = Mutex::new(None);
 
     let explicit: Vec<String> = opts
@@ -193,8 +193,8 @@ async fn run_stages(
         .await;
 
     let requests = fetcher.client.counters().snapshot();
-    let manifests_new = Counts::get(&fetcher.stats.manifests_new);
-    let manifests_known = Counts::get(&fetcher.stats.manifests_known);
+    let manifests_new = Counts::get(&counts.manifests);
+    let manifests_known = Counts::get(&counts.manifests_known);
     drop(fetcher);
     drop(tx);
     progress.finish();

@@ -12,7 +12,10 @@ pub struct Counts {
     pub repositories_done: AtomicI64,
     pub tags: AtomicI64,
     pub tags_done: AtomicI64,
+    /// Manifests fetched and stored this run.
     pub manifests: AtomicI64,
+    /// Digests skipped because they were indexed before.
+    pub manifests_known: AtomicI64,
     pub configs: AtomicI64,
     pub failures: AtomicI64,
 }
