@@ -175,8 +175,13 @@ impl FakeAcr {
             image_config_for(Some(labels), &platform, Some(DEFAULT_CREATED), &l.diff_id);
         let cd = Descriptor::of(DOCKER_CONFIG, &config);
         let ld = Descriptor::of(DOCKER_LAYER, &l.gzip);
-        let (manifest, digest) =
-            image_manifest(Kind::Docker, &cd, &[ld.clone()], &BTreeMap::new(), None);
+        let (manifest, digest) = image_manifest(
+            Kind::Docker,
+            &cd,
+            std::slice::from_ref(&ld),
+            &BTreeMap::new(),
+            None,
+        );
         let mut repos = self.state.repos.lock().unwrap();
         let r = repos.entry(repo.to_string()).or_default();
         r.blobs.insert(config_digest, config);

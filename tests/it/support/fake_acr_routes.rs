@@ -175,6 +175,7 @@ fn challenge(s: &State, scope: Option<&str>, invalid: bool) -> Response {
 }
 
 /// Does the request carry a token (or basic user) allowing `need`?
+#[allow(clippy::result_large_err)]
 fn allowed(s: &State, h: &HeaderMap, need: Option<(&str, &str, &str)>) -> Result<(), Response> {
     let scope = need.map(|(k, n, a)| format!("{k}:{n}:{a}"));
     let auth = h
