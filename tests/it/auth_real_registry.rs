@@ -280,3 +280,22 @@ async fn token_auth_renews_a_token_the_registry_calls_expired() {
         assert_eq!(scopes.iter().filter(|x| *x == s).count(), 2, "{scopes:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_when_nothing_is_configured() {
+    let reg = RealRegistry::start();
+    let expected = seed(&Seeder::new(&reg.base_url()), &["pub/one"], 2).await;
+    let env = Env::new();
+    let r = env.index(&reg.base_url(), &[]).await.ok();
+    assert!(
+        r.stderr().contains("credentials=anonymous"),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(crate::auth_env::summary(&env.rows().await), expected);
+    // Nothing is sent to a registry that never asked.
+    assert!(reg
+        .access_log_lines("GET", "/v2/")
+        .iter()
+        .all(|l| !l.contains("\" 401 ") || !l.contains("acr-index/")));
+}

@@ -122,7 +122,7 @@ impl FakeAcr {
             storage_base: format!("{scheme}://{}", sto.local_addr().unwrap()),
         });
         let login_base = format!("http://{}", login.local_addr().unwrap());
-        serve_plain(login, routes::login(state.clone()));
+        serve_plain(login, super::fake_acr_login::login(state.clone()));
         let ca_pem = if tls {
             let (ca, cert, key) = tls_material();
             serve_tls(reg, routes::registry(state.clone()), &cert, &key).await;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fake_acr;
+pub mod fake_acr_login;
 pub mod fake_acr_routes;
 pub mod fake_acr_tokens;
 pub mod fixtures;
