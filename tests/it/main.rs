@@ -1,3 +1,10 @@
+mod auth_acr;
+mod auth_azure;
+mod auth_docker;
+mod auth_env;
+mod auth_real_registry;
+mod auth_secrets;
+mod auth_tls;
 mod cli;
 mod index_fake;
 mod index_real;

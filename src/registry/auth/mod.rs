@@ -133,10 +133,11 @@ impl Auth {
             let realm = self.check_realm(realm)?;
             let service = bearer.param("service").unwrap_or("").to_string();
             if let Some(asked) = bearer.param("scope").filter(|s| !s.is_empty()) {
-                self.scope_alias
-                    .lock()
-                    .unwrap()
-                    .insert(scope.to_string(), asked.to_string());
+                let mut aliases = self.scope_alias.lock().unwrap();
+                let before = aliases.get(scope).map(String::as_str).unwrap_or(scope);
+                let merged = merge_scope(before, asked);
+                tracing::debug!(scope, asked, using = %merged, "token scope from the challenge");
+                aliases.insert(scope.to_string(), merged);
             }
             *self.scheme.lock().unwrap() = Scheme::Bearer {
                 realm: realm.clone(),
@@ -290,6 +291,8 @@ pub async fn parse_token_response(
     struct TokenJson {
         token: Option<String>,
         access_token: Option<String>,
+        /// What ACR's `/oauth2/exchange` answers.
+        refresh_token: Option<String>,
         expires_in: Option<u64>,
     }
     let shown = display_url(realm);
@@ -316,13 +319,77 @@ pub async fn parse_token_response(
     let value = body
         .access_token
         .or(body.token)
+        .or(body.refresh_token)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| RegistryError::Auth(format!("token endpoint {shown} returned no token")))?;
     Ok(Token::new(value, body.expires_in))
+}
+
+/// The scope to ask for after a challenge named `asked` for a request we
+/// scoped as `before`. ACR asks for `repository:<r>:metadata_read` on tag
+/// listings and `pull` on manifests and blobs; both requests share one
+/// cache slot, so the actions are united (`pull,metadata_read`) rather than
+/// swapped back and forth. A token server grants what it can of them.
+fn merge_scope(before: &str, asked: &str) -> String {
+    let split = |s: &str| -> Option<(String, String, Vec<String>)> {
+        let (rest, actions) = s.rsplit_once(':')?;
+        let (kind, name) = rest.split_once(':')?;
+        Some((
+            kind.to_string(),
+            name.to_string(),
+            actions.split(',').map(str::to_string).collect(),
+        ))
+    };
+    if before.contains(' ') || asked.contains(' ') {
+        return asked.to_string();
+    }
+    match (split(before), split(asked)) {
+        (Some((k1, n1, mut a1)), Some((k2, n2, a2))) if k1 == k2 && n1 == n2 => {
+            for a in a2 {
+                if !a1.contains(&a) {
+                    a1.push(a);
+                }
+            }
+            format!("{k1}:{n1}:{}", a1.join(","))
+        }
+        _ => asked.to_string(),
+    }
 }
 
 fn sensitive(v: &str) -> HeaderValue {
     let mut h = HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static(""));
     h.set_sensitive(true);
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_scope;
+
+    #[test]
+    fn challenge_scopes_are_united_per_repository() {
+        assert_eq!(
+            merge_scope(
+                "repository:team/api:pull",
+                "repository:team/api:metadata_read"
+            ),
+            "repository:team/api:pull,metadata_read"
+        );
+        assert_eq!(
+            merge_scope(
+                "repository:team/api:pull,metadata_read",
+                "repository:team/api:pull"
+            ),
+            "repository:team/api:pull,metadata_read"
+        );
+        // Another repository or resource: ask for what the challenge says.
+        assert_eq!(
+            merge_scope("repository:a:pull", "repository:b:pull"),
+            "repository:b:pull"
+        );
+        assert_eq!(
+            merge_scope("registry:catalog:*", "registry:catalog:*"),
+            "registry:catalog:*"
+        );
+    }
 }

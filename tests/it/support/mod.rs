@@ -1,7 +1,12 @@
-//! Test support: a real registry process and a pusher to seed it.
+//! Test support: a real registry process, a pusher to seed it, in-process
+//! fakes of a registry and of ACR, and a hermetic runner for the binary.
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod fake_acr;
+pub mod fake_acr_login;
+pub mod fake_acr_routes;
+pub mod fake_acr_tokens;
 pub mod fake_registry;
 pub mod fixtures;
 pub mod registry;
