@@ -196,7 +196,9 @@ impl Transport {
     /// success or not, except that exhausted 429/5xx become errors.
     pub async fn send(&self, req: &Request<'_>) -> Result<Response, RegistryError> {
         let mut attempt = 0u32;
-        let mut reauthenticated = false;
+        // A 401 to a request without credentials teaches us the scheme; a
+        // 401 to one with credentials earns one renewal. Then it is final.
+        let (mut learned, mut renewed) = (false, false);
         loop {
             if self.shutdown.is_triggered() {
                 return Err(RegistryError::Interrupted);
@@ -210,8 +212,19 @@ impl Transport {
                 }
             };
             let retry_after = match result {
-                Ok(resp) if resp.status == StatusCode::UNAUTHORIZED && !reauthenticated => {
-                    reauthenticated = true;
+                Ok(resp)
+                    if resp.status == StatusCode::UNAUTHORIZED
+                        && !(if auth_header.is_some() {
+                            renewed
+                        } else {
+                            learned
+                        }) =>
+                {
+                    if auth_header.is_some() {
+                        renewed = true;
+                    } else {
+                        learned = true;
+                    }
                     let challenge = resp
                         .headers
                         .get(WWW_AUTHENTICATE)

@@ -59,7 +59,12 @@ async fn htpasswd_basic_auth_indexes_everything() {
         .set("ACR_INDEX_PASSWORD", "wrong-pw-SECRET");
     let r = bad.index(&reg.base_url(), &[]).await.fails();
     assert_eq!(r.code(), Some(1));
-    assert!(r.stderr().contains("401"), "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .contains("the registry refused the username and password"),
+        "{}",
+        r.stderr()
+    );
     assert!(!r.stderr().contains("wrong-pw-SECRET"));
 }
 
