@@ -1,6 +1,9 @@
 //! Rendering for the terminal and for scripts. Only commands write to stdout.
 
+pub mod atomic;
+pub mod csv;
 pub mod table;
+pub mod term;
 
 use std::io::Write;
 
