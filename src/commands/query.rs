@@ -3,6 +3,7 @@
 
 use super::export::{self, DEFAULT_COLUMNS};
 use crate::cli::{Format, QueryArgs};
+use crate::output::table::Col;
 use crate::store::{ImageRow, Store};
 use std::io::Write;
 use std::path::Path;
@@ -41,14 +42,18 @@ fn write_table(out: &mut dyn Write, rows: &[ImageRow], width: Option<usize>) -> 
             ]
         })
         .collect();
-    crate::output::table::write_fit(
-        out,
-        &[
-            "IMAGE", "PLATFORM", "DIGEST", "CREATED", "COMMIT", "BRANCH", "BUILD",
-        ],
-        &cells,
-        width,
-    )?;
+    // On a narrow terminal BUILD, BRANCH, CREATED and PLATFORM go first;
+    // the image keeps its repository and tag (cut from the left).
+    let cols = [
+        Col::new("IMAGE", 24, 0).keep_end(),
+        Col::new("PLATFORM", 11, 4),
+        Col::new("DIGEST", 19, 0),
+        Col::new("CREATED", 10, 5),
+        Col::new("COMMIT", 12, 0),
+        Col::new("BRANCH", 10, 6),
+        Col::new("BUILD", 10, 7),
+    ];
+    crate::output::table::write_fit(out, &cols, &cells, width)?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use super::show::{provenance_of, resolve};
 use crate::cli::{Format, RunningArgs};
 use crate::oci::{ImageRef, RefTarget};
+use crate::output::table::Col;
 use crate::store::{ImageDetail, Store};
 use anyhow::Context;
 use serde_json::Value;
@@ -304,21 +305,17 @@ fn write_table(
             ]
         })
         .collect();
-    crate::output::table::write_fit(
-        out,
-        &[
-            "NAMESPACE",
-            "POD",
-            "CONTAINER",
-            "IMAGE",
-            "DIGEST",
-            "INDEXED AS",
-            "COMMIT",
-            "BRANCH",
-            "BUILD",
-        ],
-        &cells,
-        width,
-    )?;
+    let cols = [
+        Col::new("NAMESPACE", 10, 0),
+        Col::new("POD", 16, 0).keep_end(),
+        Col::new("CONTAINER", 10, 0),
+        Col::new("IMAGE", 20, 3).keep_end(),
+        Col::new("DIGEST", 19, 4),
+        Col::new("INDEXED AS", 16, 0).keep_end(),
+        Col::new("COMMIT", 12, 0),
+        Col::new("BRANCH", 10, 5),
+        Col::new("BUILD", 12, 6),
+    ];
+    crate::output::table::write_fit(out, &cols, &cells, width)?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::links::{self, Provenance};
 use crate::oci::{ImageRef, RefTarget};
-use crate::store::{ImageDetail, ResolvedBy, Store};
+use crate::store::{ImageDetail, ResolvedBy, Store, TagEntry};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -14,6 +14,8 @@ use std::process::ExitCode;
 pub struct ShowOutput {
     pub reference: String,
     pub resolved_by: ResolvedBy,
+    /// For a tag reference: every digest the tag has pointed at, oldest first.
+    pub tag_history: Vec<TagEntry>,
     pub images: Vec<ShowImage>,
 }
 
@@ -111,9 +113,16 @@ pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
             base_image,
         });
     }
+    let tag_history = match (&reference.target, &reference.repository) {
+        (RefTarget::Tag(tag), Some(repo)) => {
+            store.tag_history(reference.registry.as_deref(), repo, tag)?
+        }
+        _ => Vec::new(),
+    };
     let output = ShowOutput {
         reference: args.reference.clone(),
         resolved_by,
+        tag_history,
         images,
     };
     let stdout = std::io::stdout();
@@ -161,6 +170,17 @@ pub fn write_text(out: &mut dyn Write, o: &ShowOutput) -> std::io::Result<()> {
         o.reference,
         o.images.len()
     )?;
+    if o.tag_history.len() > 1 {
+        writeln!(out, "\ntag history")?;
+        for t in &o.tag_history {
+            let until = t.removed_at.as_deref().unwrap_or("now");
+            writeln!(
+                out,
+                "  {}/{}:{}  {}  {} .. {until}",
+                t.registry, t.repository, t.tag, t.digest, t.first_seen
+            )?;
+        }
+    }
     for img in &o.images {
         write_image(out, img)?;
     }

@@ -153,6 +153,42 @@ impl Store {
         Ok(digests)
     }
 
+    /// Every digest `[registry/]repository:tag` has pointed at, oldest first.
+    pub fn tag_history(
+        &self,
+        registry: Option<&str>,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Vec<TagEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT g.host, r.name, t.name, t.digest, t.first_seen, t.last_seen, t.removed_at
+             FROM repositories r
+             JOIN registries g ON g.id = r.registry_id
+             JOIN tags t ON t.repository_id = r.id AND t.name = ?2
+             WHERE r.name = ?1
+             ORDER BY g.host, t.first_seen, t.id",
+        )?;
+        let rows = stmt.query_map(params![repository, tag], |r| {
+            let removed_at: Option<String> = r.get(6)?;
+            Ok(TagEntry {
+                registry: r.get(0)?,
+                repository: r.get(1)?,
+                tag: r.get(2)?,
+                digest: r.get(3)?,
+                via_index: false,
+                current: removed_at.is_none(),
+                first_seen: r.get(4)?,
+                last_seen: r.get(5)?,
+                removed_at,
+            })
+        })?;
+        let all: Vec<TagEntry> = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(all
+            .into_iter()
+            .filter(|t| registry.is_none_or(|want| want == t.registry))
+            .collect())
+    }
+
     /// Whether a manifest with this digest is indexed.
     pub fn has_manifest(&self, digest: &str) -> Result<bool> {
         let mut stmt = self
