@@ -158,8 +158,7 @@ fn write_report(out: &mut dyn Write, rows: &[ImageRow], args: &ExportArgs) -> an
         ExportFormat::Json => crate::output::json(out, &rows)?,
         ExportFormat::Jsonl => {
             for r in rows {
-                serde_json::to_writer(&mut *out, r)?;
-                writeln!(out)?;
+                crate::output::json_line(out, r)?;
             }
         }
     }

@@ -25,27 +25,39 @@ impl<W: std::io::Write> SafeWriter<W> {
         }
     }
 
-    pub fn record<I, S>(&mut self, cells: I) -> csv::Result<()>
+    pub fn record<I, S>(&mut self, cells: I) -> anyhow::Result<()>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let raw = self.raw;
-        self.inner.write_record(cells.into_iter().map(|c| {
-            let c = c.as_ref();
-            if raw {
-                c.to_string()
-            } else {
-                neutralise(c).into_owned()
-            }
-        }))
+        self.inner
+            .write_record(cells.into_iter().map(|c| {
+                let c = c.as_ref();
+                if raw {
+                    c.to_string()
+                } else {
+                    neutralise(c).into_owned()
+                }
+            }))
+            .map_err(csv_error)
     }
 
     /// Flush and hand back the writer, reporting any write error.
     pub fn finish(self) -> anyhow::Result<W> {
-        self.inner
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))
+        self.inner.into_inner().map_err(|e| {
+            let io = std::io::Error::new(e.error().kind(), e.error().to_string());
+            anyhow::Error::from(io).context("writing CSV")
+        })
+    }
+}
+
+/// An I/O failure inside csv as the io::Error it is (a closed pipe stays one).
+fn csv_error(e: csv::Error) -> anyhow::Error {
+    if e.is_io_error() {
+        std::io::Error::from(e).into()
+    } else {
+        e.into()
     }
 }
 

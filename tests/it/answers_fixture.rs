@@ -384,3 +384,14 @@ pub fn redact_times(s: &str) -> String {
     }
     out
 }
+
+/// Writes the provenance fixture to $ACR_INDEX_FIXTURE_DB, to capture the
+/// examples in docs/answers.md:
+/// `ACR_INDEX_FIXTURE_DB=/tmp/f.db cargo test --test it write_fixture_db -- --ignored`
+#[test]
+#[ignore]
+fn write_fixture_db() {
+    let path = PathBuf::from(std::env::var("ACR_INDEX_FIXTURE_DB").expect("ACR_INDEX_FIXTURE_DB"));
+    let (first, second) = provenance_records();
+    build_db(&path, &[first, second]);
+}
