@@ -191,7 +191,7 @@ mod tests {
         super::write_fit(&mut out, &cols, &rows, Some(40)).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(s.lines().all(|l| l.chars().count() <= 40), "{s}");
-        assert!(s.contains("…name:tag"), "{s}");
+        assert!(s.contains("\n…itory-name:tag "), "{s}");
         assert!(s.contains("short"));
         let mut out = Vec::new();
         let cols = [
