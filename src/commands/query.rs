@@ -48,7 +48,7 @@ fn write_table(out: &mut dyn Write, rows: &[ImageRow], width: Option<usize>) -> 
         Col::new("IMAGE", 24, 0).keep_end(),
         Col::new("PLATFORM", 11, 4),
         Col::new("DIGEST", 19, 0),
-        Col::new("CREATED", 10, 5),
+        Col::new("CREATED", 11, 5),
         Col::new("COMMIT", 12, 0),
         Col::new("BRANCH", 10, 6),
         Col::new("BUILD", 10, 7),
