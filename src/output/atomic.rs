@@ -13,6 +13,13 @@ pub fn write_file<F>(path: &Path, write: F) -> anyhow::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 {
+    write_via_temp(path, write).with_context(|| format!("writing {}", path.display()))
+}
+
+fn write_via_temp<F>(path: &Path, write: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+{
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -44,7 +51,7 @@ where
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
-            Err(e.context(format!("writing {}", path.display())))
+            Err(e)
         }
     }
 }

@@ -185,7 +185,7 @@ fn output_into_missing_directory_fails_clearly_and_leaves_nothing() {
     );
     assert_eq!(
         env.redact(&out.stderr),
-        "acr-index: creating a temporary file in [TMP]/missing: No such file or directory (os error 2)\n"
+        "acr-index: writing [TMP]/missing/report.csv: creating a temporary file in [TMP]/missing: No such file or directory (os error 2)\n"
     );
     assert!(!env.dir.path().join("missing").exists());
 }
