@@ -4,7 +4,7 @@
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::links;
 use crate::output::csv::SafeWriter;
-use crate::store::{ImageRow, Store};
+use crate::store::{ImageRow, RowFilter, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -100,6 +100,91 @@ fn base_cells(r: &ImageRow) -> [&str; 7] {
     ]
 }
 
+/// A report written one row at a time, so memory stays flat however many
+/// images the database holds.
+pub enum Report<'a> {
+    /// One row per image and tag: the base columns, then one per column.
+    Wide {
+        w: SafeWriter<&'a mut dyn Write>,
+        columns: Vec<Column>,
+    },
+    /// One row per label: the base columns, then `key,value`. An image
+    /// without labels still gets one row, with both empty.
+    Long { w: SafeWriter<&'a mut dyn Write> },
+    /// One JSON array, formatted as `query --format json` prints it.
+    Json { out: &'a mut dyn Write, rows: usize },
+    /// One JSON object per line.
+    Jsonl { out: &'a mut dyn Write },
+}
+
+impl<'a> Report<'a> {
+    pub fn wide(out: &'a mut dyn Write, columns: Vec<Column>, raw: bool) -> anyhow::Result<Self> {
+        let mut w = SafeWriter::new(out, raw);
+        w.record(
+            BASE_COLUMNS
+                .iter()
+                .copied()
+                .chain(columns.iter().map(Column::header)),
+        )?;
+        Ok(Report::Wide { w, columns })
+    }
+
+    pub fn long(out: &'a mut dyn Write, raw: bool) -> anyhow::Result<Self> {
+        let mut w = SafeWriter::new(out, raw);
+        w.record(BASE_COLUMNS.iter().copied().chain(["key", "value"]))?;
+        Ok(Report::Long { w })
+    }
+
+    pub fn row(&mut self, r: &ImageRow) -> anyhow::Result<()> {
+        match self {
+            Report::Wide { w, columns } => {
+                let p = provenance(r);
+                let extra = columns.iter().map(|c| c.value(r, &p));
+                w.record(base_cells(r).iter().map(|s| s.to_string()).chain(extra))?;
+            }
+            Report::Long { w } => {
+                let base = base_cells(r);
+                if r.labels.is_empty() {
+                    w.record(base.iter().copied().chain(["", ""]))?;
+                }
+                for (k, v) in &r.labels {
+                    w.record(base.iter().copied().chain([k.as_str(), v.as_str()]))?;
+                }
+            }
+            Report::Json { out, rows } => {
+                out.write_all(if *rows == 0 { b"[\n" } else { b",\n" })?;
+                *rows += 1;
+                // Indented as an element of a pretty-printed array; strings
+                // hold no raw newlines, so indenting by line is exact.
+                let text = serde_json::to_string_pretty(r)?;
+                for (i, line) in text.lines().enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n")?;
+                    }
+                    write!(out, "  {line}")?;
+                }
+            }
+            Report::Jsonl { out } => crate::output::json_line(*out, r)?,
+        }
+        Ok(())
+    }
+
+    /// Close the report and flush it; write errors surface here.
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Report::Wide { w, .. } | Report::Long { w } => {
+                w.finish()?.flush()?;
+            }
+            Report::Json { out, rows } => {
+                out.write_all(if rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+                out.flush()?;
+            }
+            Report::Jsonl { out } => out.flush()?,
+        }
+        Ok(())
+    }
+}
+
 /// One row per image and tag: the base columns, then one per `columns`.
 pub fn write_wide(
     out: &mut dyn Write,
@@ -107,43 +192,21 @@ pub fn write_wide(
     columns: &[Column],
     raw: bool,
 ) -> anyhow::Result<()> {
-    let mut w = SafeWriter::new(out, raw);
-    w.record(
-        BASE_COLUMNS
-            .iter()
-            .copied()
-            .chain(columns.iter().map(Column::header)),
-    )?;
+    let mut report = Report::wide(out, columns.to_vec(), raw)?;
     for r in rows {
-        let p = provenance(r);
-        let extra = columns.iter().map(|c| c.value(r, &p));
-        w.record(base_cells(r).iter().map(|s| s.to_string()).chain(extra))?;
+        report.row(r)?;
     }
-    w.finish()?;
-    Ok(())
+    report.finish()
 }
 
-/// One row per label: the base columns, then `key,value`. An image without
-/// labels still gets one row, with both empty, so every image is listed.
-pub fn write_long(out: &mut dyn Write, rows: &[ImageRow], raw: bool) -> anyhow::Result<()> {
-    let mut w = SafeWriter::new(out, raw);
-    w.record(BASE_COLUMNS.iter().copied().chain(["key", "value"]))?;
-    for r in rows {
-        let base = base_cells(r);
-        if r.labels.is_empty() {
-            w.record(base.iter().copied().chain(["", ""]))?;
-        }
-        for (k, v) in &r.labels {
-            w.record(base.iter().copied().chain([k.as_str(), v.as_str()]))?;
-        }
-    }
-    w.finish()?;
-    Ok(())
-}
-
-fn write_report(out: &mut dyn Write, rows: &[ImageRow], args: &ExportArgs) -> anyhow::Result<()> {
-    match args.format {
-        ExportFormat::Csv if args.long => write_long(out, rows, args.raw)?,
+fn write_report(
+    out: &mut dyn Write,
+    store: &Store,
+    filter: &RowFilter,
+    args: &ExportArgs,
+) -> anyhow::Result<usize> {
+    let mut report = match args.format {
+        ExportFormat::Csv if args.long => Report::long(out, args.raw)?,
         ExportFormat::Csv => {
             let columns: Vec<Column> = if args.columns.is_empty() {
                 DEFAULT_COLUMNS.to_vec()
@@ -153,16 +216,18 @@ fn write_report(out: &mut dyn Write, rows: &[ImageRow], args: &ExportArgs) -> an
                     .map(|c| Column::Key(c.trim().to_string()))
                     .collect()
             };
-            write_wide(out, rows, &columns, args.raw)?
+            Report::wide(out, columns, args.raw)?
         }
-        ExportFormat::Json => crate::output::json(out, &rows)?,
-        ExportFormat::Jsonl => {
-            for r in rows {
-                crate::output::json_line(out, r)?;
-            }
-        }
-    }
-    Ok(())
+        ExportFormat::Json => Report::Json { out, rows: 0 },
+        ExportFormat::Jsonl => Report::Jsonl { out },
+    };
+    let mut count = 0;
+    store.for_each_image_row(filter, |row| {
+        count += 1;
+        report.row(&row)
+    })?;
+    report.finish()?;
+    Ok(count)
 }
 
 pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -177,17 +242,19 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
         return Err(crate::config::UsageError("--columns: empty column name".into()).into());
     }
     let store = Store::open_ro(db)?;
-    let rows = store.image_rows(&filter)?;
     match &args.output {
         Some(path) => {
-            crate::output::atomic::write_file(path, |out| write_report(out, &rows, &args))?;
-            tracing::info!(rows = rows.len(), path = %path.display(), "report written");
+            let mut rows = 0;
+            crate::output::atomic::write_file(path, |out| {
+                rows = write_report(out, &store, &filter, &args)?;
+                Ok(())
+            })?;
+            tracing::info!(rows, path = %path.display(), "report written");
         }
         None => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            write_report(&mut out, &rows, &args)?;
-            out.flush()?;
+            write_report(&mut out, &store, &filter, &args)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -31,6 +31,10 @@ fn json_is_the_query_array() {
     let export = env.run(&["export", "--format", "json"]).stdout;
     let query = env.run(&["query", "--format", "json"]).stdout;
     assert_eq!(export, query);
+    let none = ["--format", "json", "--repo", "no/such"];
+    let empty = env.run(&[&["export"][..], &none[..]].concat()).stdout;
+    assert_eq!(empty, "[]\n");
+    assert_eq!(empty, env.run(&[&["query"][..], &none[..]].concat()).stdout);
     let lines = env.run(&["export", "--format", "jsonl"]).stdout;
     let from_lines: Vec<serde_json::Value> = lines
         .lines()
