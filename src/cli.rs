@@ -177,9 +177,14 @@ pub struct FilterArgs {
 pub struct QueryArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Output format.
+    /// Output format: a table that fits the terminal ($COLUMNS), a JSON
+    /// array (one object per image and tag), or CSV with the columns of
+    /// `export --format csv`.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// CSV: do not neutralise values a spreadsheet would run as formulas.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Args, Debug)]
@@ -209,14 +214,15 @@ pub enum ExportFormat {
 pub struct ExportArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Report format.
+    /// Report format: CSV (RFC 4180), one JSON array, or one JSON object per line.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
     /// Label keys to add as CSV columns (comma-separated or repeated;
-    /// short suffix names allowed).
+    /// short suffix names allowed, matched like --label keys; the header is
+    /// the name as written). Default: commit, branch, build, source.
     #[arg(long, value_delimiter = ',', value_name = "KEY")]
     pub columns: Vec<String>,
     /// One row per label (columns ..., key, value) instead of one per image.

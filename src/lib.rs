@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod indexer;
+pub mod links;
 pub mod logging;
 pub mod metrics;
 pub mod oci;

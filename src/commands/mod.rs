@@ -1,8 +1,11 @@
 //! One module per subcommand. These are the only places that write to stdout.
 
+pub mod export;
 pub mod index;
 pub mod query;
+pub mod running;
 pub mod runs;
+pub mod show;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -22,8 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Index(args) => index::run(&cli.global, *args),
         Command::Query(args) => query::run(&db, args),
         Command::Runs(args) => runs::run(&db, args),
-        Command::Show(_) | Command::Export(_) | Command::Running(_) => {
-            anyhow::bail!("this command is not available yet")
-        }
+        Command::Show(args) => show::run(&db, args),
+        Command::Export(args) => export::run(&db, args),
+        Command::Running(args) => running::run(&db, args),
     }
 }

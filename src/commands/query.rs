@@ -1,4 +1,9 @@
+//! `acr-index query`: images by label, repository, tag or digest, as a
+//! table that fits the terminal, the JSON contract of SPEC.md, or CSV.
+
+use super::export::{self, DEFAULT_COLUMNS};
 use crate::cli::{Format, QueryArgs};
+use crate::output::table::Col;
 use crate::store::{ImageRow, Store};
 use std::io::Write;
 use std::path::Path;
@@ -12,75 +17,47 @@ pub fn run(db: &Path, args: QueryArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         Format::Json => crate::output::json(&mut out, &rows)?,
-        Format::Csv => write_csv(&mut out, &rows)?,
-        Format::Table => write_table(&mut out, &rows)?,
+        // The same columns as `export --format csv` without --columns.
+        Format::Csv => export::write_wide(&mut out, &rows, &DEFAULT_COLUMNS, args.raw)?,
+        Format::Table => write_table(&mut out, &rows, crate::output::term::width())?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The label that names the commit, in the families we know.
-pub fn commit_of(row: &ImageRow) -> Option<&str> {
-    ["org.opencontainers.image.revision", "sourceversion"]
-        .iter()
-        .find_map(|k| {
-            row.labels
-                .iter()
-                .chain(row.annotations.iter())
-                .find(|(key, _)| *key == k || key.ends_with(&format!(".{k}")))
-                .map(|(_, v)| v.as_str())
-        })
-}
-
-fn write_table(out: &mut dyn Write, rows: &[ImageRow]) -> anyhow::Result<()> {
+fn write_table(out: &mut dyn Write, rows: &[ImageRow], width: Option<usize>) -> anyhow::Result<()> {
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
+            let p = export::provenance(r);
+            let dash = |v: Option<&str>| v.unwrap_or("-").to_string();
             vec![
                 format!("{}/{}:{}", r.registry, r.repository, r.tag),
-                r.platform.clone().unwrap_or_else(|| "-".into()),
+                dash(r.platform.as_deref()),
                 short_digest(&r.digest),
-                r.created.clone().unwrap_or_else(|| "-".into()),
-                commit_of(r).unwrap_or("-").to_string(),
+                dash(r.created.as_deref()),
+                dash(p.commit.as_deref()),
+                dash(p.branch.as_deref()),
+                dash(p.build()),
             ]
         })
         .collect();
-    crate::output::table::write(
-        out,
-        &["IMAGE", "PLATFORM", "DIGEST", "CREATED", "COMMIT"],
-        &cells,
-    )?;
+    // On a narrow terminal BUILD, BRANCH, CREATED and PLATFORM go first;
+    // the image keeps its repository and tag (cut from the left).
+    let cols = [
+        Col::new("IMAGE", 24, 0).keep_end(),
+        Col::new("PLATFORM", 11, 4),
+        Col::new("DIGEST", 19, 0),
+        Col::new("CREATED", 11, 5),
+        Col::new("COMMIT", 12, 0),
+        Col::new("BRANCH", 10, 6),
+        Col::new("BUILD", 10, 7),
+    ];
+    crate::output::table::write_fit(out, &cols, &cells, width)?;
     Ok(())
 }
 
-fn write_csv(out: &mut dyn Write, rows: &[ImageRow]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "registry",
-        "repository",
-        "tag",
-        "digest",
-        "index_digest",
-        "platform",
-        "created",
-        "commit",
-    ])?;
-    for r in rows {
-        w.write_record([
-            r.registry.as_str(),
-            &r.repository,
-            &r.tag,
-            &r.digest,
-            r.index_digest.as_deref().unwrap_or(""),
-            r.platform.as_deref().unwrap_or(""),
-            r.created.as_deref().unwrap_or(""),
-            commit_of(r).unwrap_or(""),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
+/// `sha256:` and the first 12 hex digits, as docker shows image IDs.
 pub fn short_digest(d: &str) -> String {
     match d.split_once(':') {
         Some((alg, hex)) if hex.len() > 12 => format!("{alg}:{}", &hex[..12]),

@@ -56,6 +56,7 @@ pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
                         r.repositories.to_string(),
                         r.tags.to_string(),
                         r.manifests_new.to_string(),
+                        r.manifests_known.to_string(),
                         r.failures.to_string(),
                         requests_total(&r.requests).to_string(),
                     ]
@@ -65,7 +66,7 @@ pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
                 &mut out,
                 &[
                     "RUN", "STARTED", "DURATION", "REGISTRY", "STATUS", "REPOS", "TAGS", "NEW",
-                    "FAILED", "REQUESTS",
+                    "KNOWN", "FAILED", "REQUESTS",
                 ],
                 &rows,
             )?;

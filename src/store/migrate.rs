@@ -4,10 +4,16 @@ use super::{Result, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every file in migrations/, in order. Append only; never edit a released one.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial.sql",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial.sql",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        "0002_lookup_indexes.sql",
+        include_str!("../../migrations/0002_lookup_indexes.sql"),
+    ),
+];
 
 fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)

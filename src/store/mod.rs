@@ -2,11 +2,13 @@
 //! write half is used by the indexer's single writer; the read half by the
 //! query, show and export commands, which open the database read-only.
 
+mod lookup;
 mod migrate;
 mod model;
 mod read;
 mod write;
 
+pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
 pub use model::{
     ChildRecord, Failure, LabelFilter, ManifestRecord, Record, RowFilter, RunSummary, TagListing,
     ValueMatch,

@@ -1,7 +1,7 @@
 //! The read half: everything query, show and export need.
 
 use super::model::{RowFilter, ValueMatch};
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use rusqlite::types::Value;
 use std::collections::BTreeMap;
 
@@ -83,6 +83,23 @@ impl Store {
 
     /// Rows matching the filter, ordered by registry, repository, tag, platform.
     pub fn image_rows(&self, filter: &RowFilter) -> Result<Vec<ImageRow>> {
+        let mut out = Vec::new();
+        self.for_each_image_row(filter, |row| {
+            out.push(row);
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// The rows of [`Store::image_rows`], handed to `f` one at a time as
+    /// they are read, so a whole-registry export needs no more memory than
+    /// one row.
+    pub fn for_each_image_row<E: From<StoreError>>(
+        &self,
+        filter: &RowFilter,
+        mut f: impl FnMut(ImageRow) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let db = |e: rusqlite::Error| E::from(StoreError::from(e));
         let mut sql = String::from(
             "SELECT registry, repository, tag, digest, index_digest, os, architecture, variant,
                     media_type, created, manifest_id, tag_since
@@ -92,7 +109,7 @@ impl Store {
         for label in &filter.labels {
             let ids = self.matching_key_ids(&label.key)?;
             if ids.is_empty() {
-                return Ok(Vec::new());
+                return Ok(());
             }
             let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
             sql.push_str(&format!(
@@ -157,29 +174,31 @@ impl Store {
         }
         sql.push_str(" ORDER BY registry, repository, tag, os, architecture, variant, digest");
 
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-            Ok(ImageRow {
-                registry: r.get(0)?,
-                repository: r.get(1)?,
-                tag: r.get(2)?,
-                digest: r.get(3)?,
-                index_digest: r.get(4)?,
-                platform: platform_string(r.get(5)?, r.get(6)?, r.get(7)?),
-                media_type: r.get(8)?,
-                created: r.get(9)?,
-                labels: BTreeMap::new(),
-                annotations: BTreeMap::new(),
-                manifest_id: r.get(10)?,
-                tag_since: r.get(11)?,
-            })
-        })?;
-        let mut out: Vec<ImageRow> = rows.collect::<rusqlite::Result<_>>()?;
-        for row in &mut out {
+        let mut stmt = self.conn.prepare(&sql).map_err(db)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let read = || -> rusqlite::Result<ImageRow> {
+                Ok(ImageRow {
+                    registry: r.get(0)?,
+                    repository: r.get(1)?,
+                    tag: r.get(2)?,
+                    digest: r.get(3)?,
+                    index_digest: r.get(4)?,
+                    platform: platform_string(r.get(5)?, r.get(6)?, r.get(7)?),
+                    media_type: r.get(8)?,
+                    created: r.get(9)?,
+                    labels: BTreeMap::new(),
+                    annotations: BTreeMap::new(),
+                    manifest_id: r.get(10)?,
+                    tag_since: r.get(11)?,
+                })
+            };
+            let mut row = read().map_err(db)?;
             row.labels = self.labels_of(row.manifest_id)?;
             row.annotations = self.annotations_of(row.manifest_id)?;
+            f(row)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     pub fn labels_of(&self, manifest_id: i64) -> Result<BTreeMap<String, String>> {

@@ -1,3 +1,9 @@
+mod answers_export;
+mod answers_fixture;
+mod answers_query;
+mod answers_running;
+mod answers_runs;
+mod answers_show;
 mod auth_acr;
 mod auth_azure;
 mod auth_docker;
