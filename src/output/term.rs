@@ -16,22 +16,8 @@ pub fn width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
-    tty_columns().or(Some(120))
-}
-
-/// `stty size` on the controlling terminal (no extra dependency).
-fn tty_columns() -> Option<usize> {
-    let tty = std::fs::File::open("/dev/tty").ok()?;
-    let out = std::process::Command::new("stty")
-        .arg("size")
-        .stdin(tty)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    text.split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    terminal_size::terminal_size()
+        .map(|(w, _)| w.0 as usize)
         .filter(|n| *n > 0)
+        .or(Some(120))
 }

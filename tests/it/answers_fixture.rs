@@ -385,13 +385,18 @@ pub fn redact_times(s: &str) -> String {
     out
 }
 
-/// Writes the provenance fixture to $ACR_INDEX_FIXTURE_DB, to capture the
-/// examples in docs/answers.md:
-/// `ACR_INDEX_FIXTURE_DB=/tmp/f.db cargo test --test it write_fixture_db -- --ignored`
+/// Builds the provenance fixture in a temp dir, or at $ACR_INDEX_FIXTURE_DB
+/// to capture the examples in docs/answers.md:
+/// `ACR_INDEX_FIXTURE_DB=/tmp/f.db cargo test --test it write_fixture_db`
 #[test]
-#[ignore]
 fn write_fixture_db() {
-    let path = PathBuf::from(std::env::var("ACR_INDEX_FIXTURE_DB").expect("ACR_INDEX_FIXTURE_DB"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::env::var("ACR_INDEX_FIXTURE_DB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("fixture.db"));
     let (first, second) = provenance_records();
     build_db(&path, &[first, second]);
+    let store = Store::open_ro(&path).unwrap();
+    let runs = store.runs(10).unwrap();
+    assert_eq!(runs.len(), 2);
 }
