@@ -5,10 +5,12 @@
 mod acr;
 pub mod auth;
 mod client;
+mod counters;
 mod error;
 mod limiter;
 mod page;
 mod retry;
+mod shutdown;
 mod transport;
 
 pub use acr::{is_acr_host, AcrCatalog, AcrTagPage};

@@ -2,108 +2,18 @@
 //! backoff, throttling, redirects and body-size caps live here.
 
 use super::auth::{Auth, Credential};
+pub use super::counters::{Counters, RequestKind};
 use super::limiter::Limiter;
 use super::retry;
+pub use super::shutdown::Shutdown;
 use super::{display_url, RegistryError};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::Notify;
 use url::Url;
-
-/// What a request is for, to count them and to report economy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RequestKind {
-    Catalog,
-    Tags,
-    Repository,
-    ManifestHead,
-    ManifestGet,
-    BlobGet,
-    /// The redirected hop of a blob GET, to storage on another host.
-    Storage,
-    Token,
-}
-
-impl RequestKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            RequestKind::Catalog => "catalog",
-            RequestKind::Tags => "tags",
-            RequestKind::Repository => "repository",
-            RequestKind::ManifestHead => "manifest_head",
-            RequestKind::ManifestGet => "manifest_get",
-            RequestKind::BlobGet => "blob_get",
-            RequestKind::Storage => "storage",
-            RequestKind::Token => "token",
-        }
-    }
-}
-
-/// Requests sent, by kind (retries included), plus retries and 429s.
-#[derive(Default)]
-pub struct Counters {
-    by_kind: Mutex<BTreeMap<&'static str, u64>>,
-    retries: AtomicU64,
-    throttled: AtomicU64,
-}
-
-impl Counters {
-    pub fn count(&self, kind: RequestKind) {
-        *self.by_kind.lock().unwrap().entry(kind.name()).or_default() += 1;
-    }
-    pub fn get(&self, kind: RequestKind) -> u64 {
-        self.by_kind
-            .lock()
-            .unwrap()
-            .get(kind.name())
-            .copied()
-            .unwrap_or(0)
-    }
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        let mut m: BTreeMap<String, u64> = self
-            .by_kind
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect();
-        m.insert("retries".into(), self.retries.load(Ordering::Relaxed));
-        m.insert("throttled".into(), self.throttled.load(Ordering::Relaxed));
-        m
-    }
-    pub fn total(&self) -> u64 {
-        self.by_kind.lock().unwrap().values().sum()
-    }
-}
-
-/// Asks in-flight work to stop (SIGTERM / SIGINT).
-#[derive(Default, Clone)]
-pub struct Shutdown {
-    flag: Arc<AtomicBool>,
-    notify: Arc<Notify>,
-}
-
-impl Shutdown {
-    pub fn trigger(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-    pub fn is_triggered(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
-    }
-    pub async fn wait(&self) {
-        let notified = self.notify.notified();
-        if self.is_triggered() {
-            return;
-        }
-        notified.await;
-    }
-}
 
 /// How the transport behaves; validated by the caller.
 #[derive(Clone, Debug)]

@@ -168,20 +168,7 @@ impl Store {
              WHERE r.name = ?1
              ORDER BY g.host, t.first_seen, t.id",
         )?;
-        let rows = stmt.query_map(params![repository, tag], |r| {
-            let removed_at: Option<String> = r.get(6)?;
-            Ok(TagEntry {
-                registry: r.get(0)?,
-                repository: r.get(1)?,
-                tag: r.get(2)?,
-                digest: r.get(3)?,
-                via_index: false,
-                current: removed_at.is_none(),
-                first_seen: r.get(4)?,
-                last_seen: r.get(5)?,
-                removed_at,
-            })
-        })?;
+        let rows = stmt.query_map(params![repository, tag], tag_entry)?;
         let all: Vec<TagEntry> = rows.collect::<rusqlite::Result<_>>()?;
         Ok(all
             .into_iter()
@@ -207,20 +194,7 @@ impl Store {
              WHERE t.digest = ?1
              ORDER BY t.removed_at IS NOT NULL, g.host, r.name, t.name, t.first_seen",
         )?;
-        let rows = stmt.query_map([digest], |r| {
-            let removed_at: Option<String> = r.get(6)?;
-            Ok(TagEntry {
-                registry: r.get(0)?,
-                repository: r.get(1)?,
-                tag: r.get(2)?,
-                digest: r.get(3)?,
-                via_index: false,
-                current: removed_at.is_none(),
-                first_seen: r.get(4)?,
-                last_seen: r.get(5)?,
-                removed_at,
-            })
-        })?;
+        let rows = stmt.query_map([digest], tag_entry)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -340,4 +314,20 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A tag row: host, repository, tag, digest, first_seen, last_seen, removed_at.
+fn tag_entry(r: &rusqlite::Row) -> rusqlite::Result<TagEntry> {
+    let removed_at: Option<String> = r.get(6)?;
+    Ok(TagEntry {
+        registry: r.get(0)?,
+        repository: r.get(1)?,
+        tag: r.get(2)?,
+        digest: r.get(3)?,
+        via_index: false,
+        current: removed_at.is_none(),
+        first_seen: r.get(4)?,
+        last_seen: r.get(5)?,
+        removed_at,
+    })
 }

@@ -1,0 +1,71 @@
+//! Requests sent, by kind: the figures behind request economy.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// What a request is for, to count them and to report economy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequestKind {
+    Catalog,
+    Tags,
+    Repository,
+    ManifestHead,
+    ManifestGet,
+    BlobGet,
+    /// The redirected hop of a blob GET, to storage on another host.
+    Storage,
+    Token,
+}
+
+impl RequestKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::Catalog => "catalog",
+            RequestKind::Tags => "tags",
+            RequestKind::Repository => "repository",
+            RequestKind::ManifestHead => "manifest_head",
+            RequestKind::ManifestGet => "manifest_get",
+            RequestKind::BlobGet => "blob_get",
+            RequestKind::Storage => "storage",
+            RequestKind::Token => "token",
+        }
+    }
+}
+
+/// Requests sent, by kind (retries included), plus retries and 429s.
+#[derive(Default)]
+pub struct Counters {
+    by_kind: Mutex<BTreeMap<&'static str, u64>>,
+    pub(super) retries: AtomicU64,
+    pub(super) throttled: AtomicU64,
+}
+
+impl Counters {
+    pub fn count(&self, kind: RequestKind) {
+        *self.by_kind.lock().unwrap().entry(kind.name()).or_default() += 1;
+    }
+    pub fn get(&self, kind: RequestKind) -> u64 {
+        self.by_kind
+            .lock()
+            .unwrap()
+            .get(kind.name())
+            .copied()
+            .unwrap_or(0)
+    }
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        let mut m: BTreeMap<String, u64> = self
+            .by_kind
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
+        m.insert("retries".into(), self.retries.load(Ordering::Relaxed));
+        m.insert("throttled".into(), self.throttled.load(Ordering::Relaxed));
+        m
+    }
+    pub fn total(&self) -> u64 {
+        self.by_kind.lock().unwrap().values().sum()
+    }
+}
