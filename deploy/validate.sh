@@ -34,7 +34,7 @@ fi
 
 kv="${KUBERNETES_VALIDATE:-}"
 if [[ -z "$kv" ]]; then
-    venv="${ACR_INDEX_VALIDATE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/acr-index/validate-venv}"
+    venv="${ACR_INDEX_VALIDATE_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/acr-index/validate-venv}"
     kv="$venv/bin/kubernetes-validate"
     if [[ ! -x "$kv" ]] || ! "$venv/bin/python" -m pip show --quiet kubernetes-validate >/dev/null 2>&1; then
         echo "validate.sh: installing $kv_pin into $venv" >&2
