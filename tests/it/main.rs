@@ -12,6 +12,7 @@ mod auth_real_registry;
 mod auth_secrets;
 mod auth_tls;
 mod cli;
+mod cronjob;
 mod index_fake;
 mod index_real;
 mod production;
