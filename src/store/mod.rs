@@ -68,14 +68,33 @@ impl Store {
                 path: path.display().to_string(),
             });
         }
+        match Self::open_with(path, false) {
+            Ok(store) => Ok(store),
+            // A WAL database on a read-only mount (a volume mounted read-only
+            // for a query pod) cannot create its -shm file; with no writer
+            // able to change it there, reading it as immutable is safe.
+            Err(e) if !dir_writable(path) => Self::open_with(path, true).map_err(|_| e),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn open_with(path: &Path, immutable: bool) -> Result<Store> {
         let open_err = |source| StoreError::Open {
             path: path.display().to_string(),
             source,
         };
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if immutable {
+            let mut uri = url::Url::from_file_path(
+                std::path::absolute(path)
+                    .map_err(|_| open_err(rusqlite::Error::InvalidPath(path.to_path_buf())))?,
+            )
+            .map_err(|_| open_err(rusqlite::Error::InvalidPath(path.to_path_buf())))?;
+            uri.set_query(Some("immutable=1"));
+            Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI)
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
         .map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
@@ -97,6 +116,43 @@ impl Store {
     }
 }
 
+/// Whether the database's directory accepts new files (its -shm and -wal).
+fn dir_writable(db: &Path) -> bool {
+    let dir = match db.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let probe = dir.join(format!(".acr-index-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn immutable_open_reads_a_wal_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        Store::open_rw(&db).unwrap();
+        // Without its -shm/-wal files, as on a read-only volume after a clean close.
+        let _ = std::fs::remove_file(dir.path().join("x.db-shm"));
+        let _ = std::fs::remove_file(dir.path().join("x.db-wal"));
+        let store = Store::open_with(&db, true).unwrap();
+        assert!(store.runs(1).unwrap().is_empty());
+        assert!(
+            !dir.path().join("x.db-shm").exists(),
+            "immutable reads create nothing"
+        );
+    }
 }
