@@ -1,7 +1,7 @@
 //! Entra ID (Azure AD) access tokens for the ACR exchange: a token given
 //! outright (source 3), Azure workload identity (source 4) and managed
 //! identity through IMDS (source 5). Each is a small HTTP flow done with
-//! the transport's reqwest client; see docs/credentials.md for why no
+//! the transport's reqwest client; see README.md ("Why no Azure SDK or docker-credential crate") for why no
 //! Azure SDK crate is used.
 
 use super::Lookup;

@@ -386,7 +386,7 @@ pub fn redact_times(s: &str) -> String {
 }
 
 /// Builds the provenance fixture in a temp dir, or at $ACR_INDEX_FIXTURE_DB
-/// to capture the examples in docs/answers.md:
+/// to capture the examples in README.md:
 /// `ACR_INDEX_FIXTURE_DB=/tmp/f.db cargo test --test it write_fixture_db`
 #[test]
 fn write_fixture_db() {
