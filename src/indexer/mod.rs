@@ -15,7 +15,7 @@ use crate::store::{Failure, Record, RunSummary, Store, TagListing};
 use fetch::Fetcher;
 use futures::stream::{self, StreamExt};
 use progress::Counts;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -101,6 +101,7 @@ async fn run_stages(
     let known = store.known_digests()?;
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
+    let seen_repos: HashSet<String> = current.keys().map(|(repo, _)| repo.clone()).collect();
     tracing::info!(run_id, registry = %opts.registry_host, known = known.len(), "index run started");
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id);
@@ -164,6 +165,7 @@ async fn run_stages(
         fetcher: &fetcher,
         current: &current,
         updated: &updated,
+        seen_repos: &seen_repos,
         opts: &opts,
         tx: &tx,
         counts: &counts,
@@ -246,6 +248,8 @@ struct RepoContext<'a> {
     current: &'a TagMap,
     /// ACR lastUpdateTime per repository at its last complete listing.
     updated: &'a HashMap<String, String>,
+    /// Repositories with tags in the index already.
+    seen_repos: &'a HashSet<String>,
     opts: &'a Options,
     tx: &'a mpsc::Sender<Record>,
     counts: &'a Counts,
@@ -264,7 +268,14 @@ async fn list_tags(
         let tags = listing::tags(client, repo, ctx.opts.page_size).await?;
         return Ok(Some((tags.into_iter().map(|t| (t, None)).collect(), None)));
     }
-    let updated = client.acr_repository_updated(repo).await?;
+    // A repository indexed before is checked first and skipped when
+    // unchanged; a new one is listed straight away (a cold run pays no
+    // lookup; its time is stored from the next run on).
+    let updated = if ctx.seen_repos.contains(repo) {
+        client.acr_repository_updated(repo).await?
+    } else {
+        None
+    };
     if !ctx.opts.full && updated.is_some() && ctx.updated.get(repo) == updated.as_ref() {
         tracing::debug!(repository = %repo, "unchanged since the last complete run");
         return Ok(None);

@@ -252,8 +252,25 @@ async fn acr_api_lists_tags_with_digests_and_skips_unchanged_repositories() {
     assert_eq!(fake.count("GET", "/v2/team/r0/tags/list"), 0);
     assert_eq!(cold["tags"], 10, "two pages of 4 per repository: {cold}");
 
-    // Warm: nothing changed, so only the catalog and one request per repository.
+    assert_eq!(
+        cold.get("repository"),
+        None,
+        "a cold run pays no repository lookup: {cold}"
+    );
+
+    // Second run: each repository's time is looked up and, unknown so far,
+    // its tags listed once more (digests known: no manifest or blob GET).
     index(&env, &fake, &["--api", "auto"]).success();
+    let second = run(&env, &["runs", "--format", "json", "--limit", "1"])
+        .success()
+        .json()[0]["requests"]
+        .clone();
+    assert_eq!(second.get("manifest_get"), None, "{second}");
+    assert_eq!(second.get("blob_get"), None, "{second}");
+    assert_eq!(second["repository"], 5, "{second}");
+
+    // Steady state: nothing changed, so only the catalog and one lookup per repository.
+    index(&env, &fake, &[]).success();
     let warm = run(&env, &["runs", "--format", "json", "--limit", "1"])
         .success()
         .json()[0]["requests"]
