@@ -7,7 +7,8 @@ use super::Lookup;
 use crate::registry::auth::{Credential, Secret};
 use anyhow::Context;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 #[derive(serde::Deserialize)]
 struct HelperAnswer {
@@ -15,6 +16,26 @@ struct HelperAnswer {
     username: String,
     #[serde(rename = "Secret", default)]
     secret: String,
+}
+
+/// A helper that has not answered by then (waiting on a keychain prompt,
+/// hung) is killed rather than hanging the run.
+const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Wait for the helper to exit, at most `limit`, then collect its output.
+fn wait_bounded(mut child: Child, limit: Duration) -> anyhow::Result<Output> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait()?.is_some() {
+            return Ok(child.wait_with_output()?);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("no answer within {}s; killed it", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Run the helper. `Ok(None)` when it has no credentials for `server`.
@@ -37,10 +58,9 @@ pub fn get(name: &str, server: &str, env: &Lookup<'_>) -> anyhow::Result<Option<
     if let Some(mut stdin) = child.stdin.take() {
         // A helper that exits without reading is reported below.
         let _ = stdin.write_all(server.as_bytes());
+        // Dropping stdin closes it: the helper sees the end of its input.
     }
-    let out = child
-        .wait_with_output()
-        .with_context(|| format!("running {program}"))?;
+    let out = wait_bounded(child, HELPER_TIMEOUT).with_context(|| format!("running {program}"))?;
     if !out.status.success() {
         // Helpers answer "credentials not found in native keychain" on a miss.
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -116,5 +136,16 @@ mod tests {
         assert!(!format!("{e:#}").contains("s3cret"));
         assert!(get("absent", "r.io", &env).is_err());
         assert!(get("../x", "r.io", &env).is_err());
+    }
+
+    #[test]
+    fn a_hung_helper_is_killed() {
+        let child = Command::new("sleep")
+            .arg("5")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = wait_bounded(child, Duration::from_millis(100)).unwrap_err();
+        assert!(err.to_string().contains("killed"), "{err}");
     }
 }
