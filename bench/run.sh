@@ -93,8 +93,19 @@ done
 echo
 echo "At 0 ms against the real distribution registry on loopback ($REPOS images):"
 echo
-"$BIN" -q --db "$work/zero.db" index --registry "$REG" --concurrency 16 >/dev/null
-python3 -c "print(f'- acr-index cold run, --concurrency 16: {$cold_v2_s:.2f} s = {$REPOS/$cold_v2_s:.0f} images/s ({3*$REPOS/$cold_v2_s:.0f} requests/s); warm run {$warm_v2_s:.2f} s')"
+# Cold runs (fresh database each time) at two concurrencies; the median of 5.
+for c in 16 32; do
+  times=()
+  for i in 1 2 3 4 5; do
+    rm -f "$work/zero.db"*
+    t0=$(now); "$BIN" -q --db "$work/zero.db" index --registry "$REG" --api v2 --concurrency $c >/dev/null; t1=$(now)
+    times+=("$(python3 -c "print($t1-$t0)")")
+  done
+  med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
+  python3 -c "print(f'- acr-index cold run, --concurrency $c, median of 5: {$med:.2f} s = {$REPOS/$med:.0f} images/s ({3*$REPOS/$med:.0f} requests/s)')"
+  best_ips=$(python3 -c "print(max(${best_ips:-0}, $REPOS/$med))")
+done
+python3 -c "print(f'- the first cold run above (section 1) took {$cold_v2_s:.2f} s; the warm run {$warm_v2_s:.2f} s')"
 # The registry's ceiling for the same request mix: every tag list, manifest
 # GET and config GET of the cold run, round-robin, from wrk.
 sqlite3 "$work/v2.db" "SELECT '/v2/' || repository || '/tags/list' || char(10) || '/v2/' || repository || '/manifests/' || tag || char(10) || '/v2/' || repository || '/blobs/' || m.config_digest FROM current_tags c JOIN manifests m ON m.digest = c.digest" >"$work/paths"
@@ -108,7 +119,7 @@ request = function()
 end
 LUA
 rps=$(PATHS=$work/paths wrk -t2 -c16 -d5s -s "$work/mix.lua" "$REG" 2>/dev/null | awk '/Requests\/sec/{print $2}')
-python3 -c "r=float('$rps'); a=$REPOS/$cold_v2_s; c=r/3; print(f'- the registry own ceiling for the same mix (wrk -t2 -c16 -d5s over every tag list, manifest and config GET of the run): {r:.0f} requests/s = {c:.0f} images/s; acr-index reaches {a/c*100:.0f}% of it')"
+python3 -c "r=float('$rps'); a=$best_ips; c=r/3; print(f'- the registry own ceiling for the same mix (wrk -t2 -c16 -d5s over every tag list, manifest and config GET of the run): {r:.0f} requests/s = {c:.0f} images/s; acr-index reaches {a/c*100:.0f}% of it')"
 
 echo
 echo "## 3. Against a naive peer (skopeo list-tags + inspect --config per tag)"
