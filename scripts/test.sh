@@ -18,7 +18,11 @@ command -v docker-registry >/dev/null || { echo "docker-registry is required: ap
 
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-cargo test --all-targets
-if [ -x deploy/validate.sh ]; then
-  deploy/validate.sh
-fi
+deploy/validate.sh   # cronjob.yaml against the Kubernetes schemas
+cargo build --examples
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --lib --bins --tests 2>&1 | tee "$log"
+# One closing line with the totals of every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$log"
