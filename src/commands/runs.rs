@@ -70,6 +70,10 @@ pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
                 ],
                 &rows,
             )?;
+            for r in runs.iter().filter(|r| r.message.is_some()) {
+                let message = r.message.as_deref().unwrap_or_default();
+                writeln!(out, "\nrun {} {}: {message}", r.id, r.status)?;
+            }
             for r in runs.iter().filter(|r| !r.errors.is_empty()) {
                 writeln!(out, "\nrun {} failures:", r.id)?;
                 for e in &r.errors {

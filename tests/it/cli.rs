@@ -107,4 +107,9 @@ fn an_unreachable_registry_fails_the_run_with_one_clear_line() {
     );
     let runs = env.run(&["runs", "--format", "json"]).success().json();
     assert_eq!(runs[0]["status"], "failed");
+    let table = env.run(&["runs"]).success().stdout;
+    assert!(
+        table.contains("run 1 failed: listing the catalog"),
+        "{table}"
+    );
 }
