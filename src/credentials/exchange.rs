@@ -5,7 +5,7 @@
 //! again and this source fetches a new Entra token and exchanges it anew.
 
 use super::entra::AadSource;
-use crate::registry::auth::{parse_token_response, RefreshTokenSource, Token};
+use crate::registry::auth::{send_token_request, RefreshTokenSource, Token};
 use crate::registry::RegistryError;
 use futures::future::BoxFuture;
 use url::Url;
@@ -51,7 +51,7 @@ impl AadExchange {
         form.push(("access_token", aad.expose()));
         let req = http.post(url.clone()).form(&form);
         tracing::debug!(source = %self.source.describe(), "exchanging an Entra ID token at the registry");
-        parse_token_response(req, &url).await.map_err(|e| match e {
+        send_token_request(req, &url).await.map_err(|e| match e {
             RegistryError::Auth(m) => RegistryError::Auth(format!(
                 "{m}: the registry refused the Entra ID token from {} (does the identity have a pull role on the registry?)",
                 self.source.describe()
