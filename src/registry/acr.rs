@@ -23,6 +23,11 @@ pub enum AcrCatalog {
     Absent,
 }
 
+/// ACR's own listing pages are asked for at most 100 entries, the size
+/// ACR uses when `n` is absent: a larger `n` is not documented for
+/// `/acr/v1/`, and a refused page would fail the whole run.
+const ACR_MAX_PAGE: usize = 100;
+
 fn metadata_scope(repo: &str) -> String {
     format!("repository:{repo}:metadata_read")
 }
@@ -37,7 +42,8 @@ pub fn is_acr_host(host: &str) -> bool {
 
 impl Client {
     pub fn acr_catalog_url(&self, page_size: usize) -> Url {
-        self.url(&format!("/acr/v1/_catalog?n={page_size}"))
+        let n = page_size.min(ACR_MAX_PAGE);
+        self.url(&format!("/acr/v1/_catalog?n={n}"))
     }
 
     pub async fn acr_catalog_page(&self, url: Url) -> Result<AcrCatalog, RegistryError> {
@@ -81,7 +87,8 @@ impl Client {
     }
 
     pub fn acr_tags_url(&self, repo: &str, page_size: usize) -> Url {
-        self.url(&format!("/acr/v1/{repo}/_tags?n={page_size}"))
+        let n = page_size.min(ACR_MAX_PAGE);
+        self.url(&format!("/acr/v1/{repo}/_tags?n={n}"))
     }
 
     /// A page of tags with their digests. The next link is followed as
