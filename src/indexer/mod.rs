@@ -102,7 +102,7 @@ async fn run_stages(
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
     let seen_repos: HashSet<String> = current.keys().map(|(repo, _)| repo.clone()).collect();
-    tracing::info!(run_id, registry = %opts.registry_host, known = known.len(), "index run started");
+    tracing::info!(known = known.len(), "index run started");
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id);
     let counts = progress.counts.clone();
