@@ -180,7 +180,12 @@ async fn truncated_bodies_are_retried_and_oversized_manifests_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_never_change_what_is_stored() {
     let clean = FakeRegistry::start(plain()).await;
-    let noisy = FakeRegistry::start(plain()).await;
+    // Tokens live one second: the run outlasts several of them.
+    let noisy = FakeRegistry::start(Options {
+        token_lifetime: Some(std::time::Duration::from_secs(1)),
+        ..plain()
+    })
+    .await;
     for fake in [&clean, &noisy] {
         for i in 0..40 {
             fake.put_image(
@@ -195,6 +200,7 @@ async fn faults_never_change_what_is_stored() {
         throttle: 0.05,
         truncate: 0.05,
         corrupt: 0.05,
+        latency: std::time::Duration::from_millis(40),
         ..Faults::default()
     });
     let (a, b) = (Env::new(), Env::new());
@@ -216,6 +222,8 @@ async fn faults_never_change_what_is_stored() {
         v
     };
     assert_eq!(strip(&a), strip(&b));
+    let tokens = noisy.count("GET", "/token");
+    assert!(tokens >= 2, "tokens were renewed during the run: {tokens}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,10 @@ struct Shared {
     basic: Option<String>,
     tag_page: Option<usize>,
     acr_api: bool,
+    token_lifetime: Option<Duration>,
+    /// token -> when it stops being accepted
+    tokens: Mutex<HashMap<String, std::time::Instant>>,
+    origin: Mutex<String>,
     storage: Mutex<String>,
     counter: AtomicU64,
     log: Mutex<Vec<(String, String, bool)>>,
@@ -71,6 +75,8 @@ pub struct Options {
     pub faults: Faults,
     /// Also serve ACR's `/acr/v1/` listing API.
     pub acr_api: bool,
+    /// Require bearer tokens from `/token` that expire after this long.
+    pub token_lifetime: Option<Duration>,
 }
 
 impl FakeRegistry {
@@ -87,6 +93,9 @@ impl FakeRegistry {
             }),
             tag_page: opts.tag_page,
             acr_api: opts.acr_api,
+            token_lifetime: opts.token_lifetime,
+            tokens: Mutex::default(),
+            origin: Mutex::default(),
             storage: Mutex::default(),
             counter: AtomicU64::new(0),
             log: Mutex::default(),
@@ -94,6 +103,7 @@ impl FakeRegistry {
         let storage_url = serve(Router::new().fallback(storage).with_state(shared.clone())).await;
         *shared.storage.lock().unwrap() = storage_url.clone();
         let url = serve(Router::new().fallback(registry).with_state(shared.clone())).await;
+        *shared.origin.lock().unwrap() = url.clone();
         FakeRegistry {
             url,
             storage_url,
@@ -278,6 +288,11 @@ async fn registry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
+    if let Some(lifetime) = shared.token_lifetime {
+        if let Some(r) = bearer_gate(&shared, &req, &path, lifetime) {
+            return r;
+        }
+    }
     if let Some(expected) = &shared.basic {
         let given = req
             .headers()
@@ -372,6 +387,45 @@ async fn registry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         );
     }
     error(StatusCode::NOT_FOUND, "NAME_UNKNOWN")
+}
+
+/// Short-lived bearer tokens: `/token` issues them, everything else wants
+/// a live one and challenges otherwise. None means "carry on".
+fn bearer_gate(shared: &Shared, req: &Request, path: &str, lifetime: Duration) -> Option<Response> {
+    let now = std::time::Instant::now();
+    if path == "/token" {
+        let n = shared.counter.fetch_add(1, Ordering::Relaxed);
+        let token = format!("tok-{n}");
+        shared
+            .tokens
+            .lock()
+            .unwrap()
+            .insert(token.clone(), now + lifetime);
+        let body = serde_json::json!({"token": token, "expires_in": lifetime.as_secs().max(1)});
+        return Some(reply(
+            StatusCode::OK,
+            &[("content-type", "application/json".into())],
+            body.to_string().into_bytes(),
+        ));
+    }
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let live = given
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| shared.tokens.lock().unwrap().get(t).copied())
+        .is_some_and(|until| until > now);
+    if live {
+        return None;
+    }
+    let realm = format!("{}/token", shared.origin.lock().unwrap());
+    let mut r = error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    let challenge =
+        format!("Bearer realm=\"{realm}\",service=\"fake\",scope=\"repository:x:pull\"");
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, challenge.parse().unwrap());
+    Some(r)
 }
 
 fn names<'a>(keys: impl Iterator<Item = &'a String>) -> Vec<(String, serde_json::Value)> {
