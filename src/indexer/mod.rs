@@ -364,13 +364,15 @@ async fn resolve_tag(
         .current
         .contains_key(&(repo.to_string(), tag.to_string()));
     if seen_before && !ctx.opts.full {
-        let digest = fetcher
-            .client
-            .head_manifest(repo, tag)
-            .await
-            .map_err(|e| e.to_string())?;
-        fetcher.ensure(repo, &digest, None).await?;
-        return Ok(digest);
+        match fetcher.client.head_manifest(repo, tag).await {
+            Ok(digest) => {
+                fetcher.ensure(repo, &digest, None).await?;
+                return Ok(digest);
+            }
+            // A registry whose HEAD gives no Docker-Content-Digest: GET it.
+            Err(RegistryError::InvalidResponse { .. }) => {}
+            Err(e) => return Err(e.to_string()),
+        }
     }
     let fetched = fetcher
         .client

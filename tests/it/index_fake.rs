@@ -339,3 +339,27 @@ async fn schema1_labels_come_from_v1_compatibility() {
         .collect();
     assert_eq!(statuses, ["ok", "unsupported"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_without_digest_falls_back_to_get() {
+    let fake = FakeRegistry::start(plain()).await;
+    for i in 0..3 {
+        fake.put_image("old", &format!("t{i}"), json!({"i": i.to_string()}));
+    }
+    let env = Env::new();
+    index(&env, &fake, &[]).success();
+    fake.set_faults(Faults {
+        head_without_digest: true,
+        ..Faults::default()
+    });
+    index(&env, &fake, &[]).success();
+    let warm = run(&env, &["runs", "--format", "json", "--limit", "1"])
+        .success()
+        .json()[0]
+        .clone();
+    assert_eq!(warm["status"], "ok");
+    assert_eq!(warm["requests"]["manifest_head"], 3, "{warm}");
+    assert_eq!(warm["requests"]["manifest_get"], 3, "{warm}");
+    assert_eq!(warm["requests"].get("blob_get"), None, "{warm}");
+    assert_eq!(digests(&env).len(), 3);
+}

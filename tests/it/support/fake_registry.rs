@@ -30,6 +30,8 @@ pub struct Faults {
     pub always_corrupt: Vec<String>,
     /// Added before every answer.
     pub latency: Duration,
+    /// Answer HEAD without Docker-Content-Digest (some older registries).
+    pub head_without_digest: bool,
 }
 
 #[derive(Default)]
@@ -362,11 +364,13 @@ async fn registry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             return error(StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN");
         };
         if method == Method::HEAD {
-            let h = [
+            let mut h = vec![
                 ("content-type", media_type),
-                ("docker-content-digest", digest),
                 ("content-length", body.len().to_string()),
             ];
+            if !faults.head_without_digest {
+                h.push(("docker-content-digest", digest));
+            }
             return reply(StatusCode::OK, &h, Vec::new());
         }
         return body_with_faults(&shared, &digest, &media_type, body, &[]);
