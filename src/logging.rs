@@ -1,7 +1,42 @@
 //! Logs go to stderr: readable lines by default, JSON for the cluster.
 
 use crate::cli::{Global, LogFormat};
+use std::io::Write;
+use std::sync::OnceLock;
 use tracing_subscriber::EnvFilter;
+
+/// The progress bars on screen, if any: log lines are written around them
+/// (bars hidden, line printed, bars redrawn) instead of through them.
+static BARS: OnceLock<indicatif::MultiProgress> = OnceLock::new();
+
+pub fn show_progress(bars: indicatif::MultiProgress) {
+    let _ = BARS.set(bars);
+}
+
+/// One log event, buffered and written to stderr in one piece when dropped.
+struct Line(Vec<u8>);
+
+impl Write for Line {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        let write = || {
+            let _ = std::io::stderr().lock().write_all(&self.0);
+        };
+        match BARS.get() {
+            Some(bars) => bars.suspend(write),
+            None => write(),
+        }
+    }
+}
 
 pub fn init(g: &Global) {
     let default = match (g.quiet, g.verbose) {
@@ -13,7 +48,7 @@ pub fn init(g: &Global) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Line(Vec::new()))
         .with_target(false);
     let _ = match g.log_format {
         LogFormat::Json => builder

@@ -42,6 +42,7 @@ impl Progress {
         let c = counts.clone();
         if terminal {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            crate::logging::show_progress(multi.clone());
             let style = ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
             let spin = ProgressStyle::with_template("{prefix:>12} {pos} {msg}")
