@@ -9,7 +9,7 @@ mod counters;
 mod error;
 mod limiter;
 mod page;
-mod retry;
+pub(crate) mod retry;
 mod shutdown;
 mod transport;
 
