@@ -37,7 +37,9 @@ pub fn registry_url(input: &str) -> anyhow::Result<(Url, String)> {
             "--registry must not carry credentials; use ACR_INDEX_USERNAME / ACR_INDEX_PASSWORD",
         ));
     }
-    if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
+    // `https://reg.example.com/v2/` is the API root people paste: accept it.
+    let path = url.path().trim_end_matches('/');
+    if !(path.is_empty() || path == "/v2") || url.query().is_some() {
         return Err(usage(format!(
             "--registry {input:?}: give the registry's host or origin, without a path"
         )));
@@ -135,6 +137,8 @@ mod tests {
         assert_eq!(h, "127.0.0.1:5000");
         let (_, h) = registry_url("https://reg.example.com:443").unwrap();
         assert_eq!(h, "reg.example.com");
+        let (u, _) = registry_url("https://reg.example.com/v2/").unwrap();
+        assert_eq!(u.as_str(), "https://reg.example.com/");
         for bad in ["", "ftp://x", "https://u:p@x", "x.io/some/path"] {
             assert!(registry_url(bad).is_err(), "{bad}");
         }
