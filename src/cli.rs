@@ -19,9 +19,10 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// SQLite database file.
-    #[arg(long, global = true, env = "ACR_INDEX_DB", default_value = "acr-index.db", value_hint = ValueHint::FilePath)]
+    #[arg(long, global = true, env = "ACR_INDEX_DB", hide_env_values = true, default_value = "acr-index.db", value_hint = ValueHint::FilePath)]
     pub db: PathBuf,
     /// More log output (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -67,7 +68,7 @@ pub enum Api {
 #[derive(Args, Debug)]
 pub struct IndexArgs {
     /// Registry host or URL (https:// unless the URL says http://).
-    #[arg(long, env = "ACR_INDEX_REGISTRY", value_hint = ValueHint::Url)]
+    #[arg(long, env = "ACR_INDEX_REGISTRY", hide_env_values = true, value_hint = ValueHint::Url)]
     pub registry: String,
     /// Only repositories matching this glob (repeatable). Plain names are
     /// visited without listing the catalog.
