@@ -45,14 +45,6 @@ impl Counters {
     pub fn count(&self, kind: RequestKind) {
         *self.by_kind.lock().unwrap().entry(kind.name()).or_default() += 1;
     }
-    pub fn get(&self, kind: RequestKind) -> u64 {
-        self.by_kind
-            .lock()
-            .unwrap()
-            .get(kind.name())
-            .copied()
-            .unwrap_or(0)
-    }
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
         let mut m: BTreeMap<String, u64> = self
             .by_kind
@@ -64,8 +56,5 @@ impl Counters {
         m.insert("retries".into(), self.retries.load(Ordering::Relaxed));
         m.insert("throttled".into(), self.throttled.load(Ordering::Relaxed));
         m
-    }
-    pub fn total(&self) -> u64 {
-        self.by_kind.lock().unwrap().values().sum()
     }
 }

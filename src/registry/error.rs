@@ -35,9 +35,3 @@ pub enum RegistryError {
     #[error("interrupted")]
     Interrupted,
 }
-
-impl RegistryError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, RegistryError::NotFound { .. })
-    }
-}

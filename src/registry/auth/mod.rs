@@ -102,10 +102,6 @@ impl Auth {
         }
     }
 
-    pub fn credential(&self) -> &Credential {
-        &self.credential
-    }
-
     /// The Authorization header for a request in `scope`, fetching a token
     /// first when the registry is known to want one.
     pub async fn header_for(&self, scope: &str) -> Result<Option<HeaderValue>, RegistryError> {
