@@ -3,7 +3,9 @@
 
 use super::auth::Credential;
 use super::page::next_link;
-use super::transport::{Request, RequestKind, Response, Settings, Shutdown, Transport};
+use super::transport::{
+    header_digest, Request, RequestKind, Response, Settings, Shutdown, Transport, Verify,
+};
 use super::{display_url, Counters, RegistryError};
 use crate::oci::{media, Digest};
 use bytes::Bytes;
@@ -75,6 +77,7 @@ impl Client {
         kind: RequestKind,
         accept: Option<&str>,
         max_body: usize,
+        verify: Verify<'_>,
     ) -> Result<Response, RegistryError> {
         let req = Request {
             method: Method::GET,
@@ -83,6 +86,7 @@ impl Client {
             scope,
             kind,
             max_body,
+            verify,
         };
         self.transport.send(&req).await
     }
@@ -105,6 +109,7 @@ impl Client {
                 RequestKind::Catalog,
                 Some("application/json"),
                 MAX_LIST_BYTES,
+                Verify::Nothing,
             )
             .await?;
         let resp = expect_success(resp)?;
@@ -134,6 +139,7 @@ impl Client {
                 RequestKind::Tags,
                 Some("application/json"),
                 MAX_LIST_BYTES,
+                Verify::Nothing,
             )
             .await?;
         if resp.status == StatusCode::NOT_FOUND {
@@ -163,6 +169,7 @@ impl Client {
             scope: &pull_scope(repo),
             kind: RequestKind::ManifestHead,
             max_body: 0,
+            verify: Verify::Nothing,
         };
         let resp = expect_success(self.transport.send(&req).await?)?;
         header_digest(&resp.headers).ok_or_else(|| RegistryError::InvalidResponse {
@@ -179,6 +186,8 @@ impl Client {
         reference: &str,
     ) -> Result<FetchedManifest, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
+        let requested: Option<Digest> = reference.parse().ok();
+        let check = requested.as_ref().map_or(Verify::Announced, Verify::Digest);
         let resp = self
             .get(
                 url.clone(),
@@ -186,10 +195,10 @@ impl Client {
                 RequestKind::ManifestGet,
                 Some(media::MANIFEST_ACCEPT),
                 MAX_MANIFEST_BYTES,
+                check,
             )
             .await?;
         let resp = expect_success(resp)?;
-        let requested: Option<Digest> = reference.parse().ok();
         let announced = header_digest(&resp.headers);
         let expected = requested.or(announced.clone());
         let digest = match expected {
@@ -230,6 +239,7 @@ impl Client {
                 RequestKind::BlobGet,
                 None,
                 max_body,
+                Verify::Digest(digest),
             )
             .await?;
         let resp = expect_success(resp)?;
@@ -244,8 +254,15 @@ impl Client {
         scope: &str,
         kind: RequestKind,
     ) -> Result<Response, RegistryError> {
-        self.get(url, scope, kind, Some("application/json"), MAX_LIST_BYTES)
-            .await
+        self.get(
+            url,
+            scope,
+            kind,
+            Some("application/json"),
+            MAX_LIST_BYTES,
+            Verify::Nothing,
+        )
+        .await
     }
 }
 
@@ -265,13 +282,6 @@ fn verify(expected: &Digest, body: &[u8], url: &Url) -> Result<(), RegistryError
             detail: other.to_string(),
         },
     })
-}
-
-fn header_digest(headers: &HeaderMap) -> Option<Digest> {
-    headers
-        .get("docker-content-digest")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
 }
 
 /// Map a non-success status to a named error.

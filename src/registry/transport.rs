@@ -7,6 +7,7 @@ use super::limiter::Limiter;
 use super::retry;
 pub use super::shutdown::Shutdown;
 use super::{display_url, RegistryError};
+use crate::oci::{Digest, DigestError};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
@@ -50,6 +51,25 @@ pub struct Request<'a> {
     pub scope: &'a str,
     pub kind: RequestKind,
     pub max_body: usize,
+    pub verify: Verify<'a>,
+}
+
+/// What a successful body must hash to. A mismatch is retried like a cut
+/// body (a proxy or a flaky link can garble a transfer), then reported.
+#[derive(Clone, Copy)]
+pub enum Verify<'a> {
+    Nothing,
+    Digest(&'a Digest),
+    /// The response's own Docker-Content-Digest, when it sends one.
+    Announced,
+}
+
+/// The Docker-Content-Digest header, when present and valid.
+pub fn header_digest(headers: &HeaderMap) -> Option<Digest> {
+    headers
+        .get("docker-content-digest")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
 }
 
 pub struct Response {
@@ -254,7 +274,9 @@ impl Transport {
                 // Error bodies are read (bounded) only to keep the connection reusable.
                 read_capped(resp, &url, 64 * 1024).await.unwrap_or_default()
             } else {
-                read_capped(resp, &url, req.max_body).await?
+                let body = read_capped(resp, &url, req.max_body).await?;
+                verify(req.verify, &headers, &body, &url)?;
+                body
             };
             return Ok(Response {
                 status,
@@ -267,6 +289,25 @@ impl Transport {
             url: display_url(&req.url),
             detail: "too many redirects".into(),
         }))
+    }
+}
+
+fn verify(how: Verify<'_>, headers: &HeaderMap, body: &[u8], url: &Url) -> Result<(), Attempt> {
+    let expected = match how {
+        Verify::Nothing => None,
+        Verify::Digest(d) => Some(d.clone()),
+        Verify::Announced => header_digest(headers),
+    };
+    match expected.map(|d| d.verify(body)) {
+        Some(Err(DigestError::Mismatch { expected, actual })) => Err(Attempt {
+            retryable: true,
+            error: RegistryError::DigestMismatch {
+                url: display_url(url),
+                expected,
+                actual,
+            },
+        }),
+        _ => Ok(()),
     }
 }
 

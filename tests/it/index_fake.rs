@@ -205,14 +205,14 @@ async fn faults_never_change_what_is_stored() {
     });
     let (a, b) = (Env::new(), Env::new());
     index(&a, &clean, &[]).success();
-    let first = index(&b, &noisy, &["--retries", "3"]);
+    let first = index(&b, &noisy, &["--retries", "6"]);
     assert!(
         matches!(first.status, Some(0) | Some(3)),
         "{}",
         first.stderr
     );
     if first.status == Some(3) {
-        index(&b, &noisy, &["--retries", "3"]).success();
+        index(&b, &noisy, &["--retries", "6"]).success();
     }
     let strip = |env: &Env| {
         let mut v = run(env, &["query", "--format", "json"]).success().json();
