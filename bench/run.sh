@@ -15,7 +15,11 @@ cargo build --release --quiet --bin acr-index --example seed --example fake_regi
 BIN=$PWD/target/release/acr-index
 OUT=${BENCH_OUT:-bench/out}; mkdir -p "$OUT"
 work=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+# Servers started inside $(...) run in a subshell: their pids go to a file.
+cleanup() {
+  for p in "${pids[@]}" $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 QUICK=${BENCH_QUICK:-}
 REPOS=$([ -n "$QUICK" ] && echo 100 || echo 300)
@@ -25,7 +29,7 @@ reqs() { "$BIN" --db "$1" runs --format json --limit 1 | python3 -c 'import json
 fake() { # args...; prints URL
   local log=$work/fake.$RANDOM
   ./target/release/examples/fake_registry "$@" >"$log" &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 200); do [ -s "$log" ] && break; sleep 0.05; done
   head -1 "$log"
 }
