@@ -162,19 +162,13 @@ fn index(i: usize) -> ManifestRecord {
         is_attestation: false,
     };
     ManifestRecord {
-        digest: Digest::sha256_of(format!("index-{i}").as_bytes()),
-        media_type: "application/vnd.oci.image.index.v1+json".into(),
-        kind: "index",
-        status: "ok",
-        artifact_type: None,
-        config_digest: None,
-        config_media_type: None,
-        created: None,
-        platform: None,
-        size: 700,
-        labels: BTreeMap::new(),
-        annotations: BTreeMap::new(),
         children: vec![child(i, "amd64"), child(i + 1, "arm64")],
+        ..ManifestRecord::new(
+            Digest::sha256_of(format!("index-{i}").as_bytes()),
+            "application/vnd.oci.image.index.v1+json".into(),
+            "index",
+            700,
+        )
     }
 }
 

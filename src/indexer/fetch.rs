@@ -97,21 +97,12 @@ impl Fetcher {
         };
         let manifest = Manifest::parse(fetched.content_type.as_deref(), &fetched.body)
             .map_err(|e| format!("manifest {digest}: {e}"))?;
-        let mut record = ManifestRecord {
-            digest: digest.clone(),
-            media_type: manifest.media_type().to_string(),
-            kind: "image",
-            status: "ok",
-            artifact_type: None,
-            config_digest: None,
-            config_media_type: None,
-            created: None,
-            platform: None,
-            size: fetched.body.len() as i64,
-            labels: Default::default(),
-            annotations: Default::default(),
-            children: Vec::new(),
-        };
+        let mut record = ManifestRecord::new(
+            digest.clone(),
+            manifest.media_type().to_string(),
+            "image",
+            fetched.body.len() as i64,
+        );
         match manifest {
             Manifest::Image {
                 config,

@@ -23,6 +23,33 @@ pub struct ManifestRecord {
     pub children: Vec<ChildRecord>,
 }
 
+impl ManifestRecord {
+    /// A record with nothing but what every manifest has; the indexer fills
+    /// in the rest by kind.
+    pub fn new(
+        digest: Digest,
+        media_type: String,
+        kind: &'static str,
+        size: i64,
+    ) -> ManifestRecord {
+        ManifestRecord {
+            digest,
+            media_type,
+            kind,
+            status: "ok",
+            artifact_type: None,
+            config_digest: None,
+            config_media_type: None,
+            created: None,
+            platform: None,
+            size,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            children: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChildRecord {
     pub digest: Digest,
