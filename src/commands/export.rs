@@ -2,8 +2,8 @@
 //! long), a JSON array or JSON lines; to stdout or atomically to a file.
 
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::links;
 use crate::output::csv::SafeWriter;
+use crate::provenance::Provenance;
 use crate::store::{ImageRow, RowFilter, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -56,7 +56,7 @@ impl Column {
         }
     }
 
-    fn value(&self, row: &ImageRow, p: &links::Provenance) -> String {
+    fn value(&self, row: &ImageRow, p: &Provenance) -> String {
         let v = match self {
             Column::Key(k) => find_key(&row.labels, k).or_else(|| find_key(&row.annotations, k)),
             Column::Commit => p.commit.as_deref(),
@@ -78,14 +78,6 @@ pub fn find_key<'a>(map: &'a BTreeMap<String, String>, key: &str) -> Option<&'a 
     map.iter()
         .find(|(k, _)| k.ends_with(&suffix))
         .map(|(_, v)| v.as_str())
-}
-
-pub fn provenance(row: &ImageRow) -> links::Provenance {
-    links::derive(&links::merged(
-        &row.labels,
-        &row.annotations,
-        &BTreeMap::new(),
-    ))
 }
 
 fn base_cells(r: &ImageRow) -> [&str; 7] {
@@ -138,8 +130,7 @@ impl<'a> Report<'a> {
     pub fn row(&mut self, r: &ImageRow) -> anyhow::Result<()> {
         match self {
             Report::Wide { w, columns } => {
-                let p = provenance(r);
-                let extra = columns.iter().map(|c| c.value(r, &p));
+                let extra = columns.iter().map(|c| c.value(r, &r.provenance));
                 w.record(base_cells(r).iter().map(|s| s.to_string()).chain(extra))?;
             }
             Report::Long { w } => {
@@ -231,7 +222,7 @@ fn write_report(
 }
 
 pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let filter = crate::config::row_filter(&args.filter)?;
+    crate::config::row_filter(&args.filter)?;
     if args.format != ExportFormat::Csv && (args.long || !args.columns.is_empty()) {
         return Err(crate::config::UsageError(
             "--long and --columns apply to --format csv only".into(),
@@ -242,6 +233,7 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
         return Err(crate::config::UsageError("--columns: empty column name".into()).into());
     }
     let store = Store::open_ro(db)?;
+    let filter = crate::config::row_filter_for(&store, &args.filter)?;
     match &args.output {
         Some(path) => {
             let mut rows = 0;

@@ -1,8 +1,10 @@
 //! One module per subcommand. These are the only places that write to stdout.
 
+pub mod bases;
 pub mod export;
 pub mod index;
 pub mod query;
+mod resolve_bases;
 pub mod running;
 pub mod runs;
 pub mod show;
@@ -28,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => show::run(&db, args),
         Command::Export(args) => export::run(&db, args),
         Command::Running(args) => running::run(&db, args),
+        Command::Bases(args) => bases::run(&db, args),
     }
 }

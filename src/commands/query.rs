@@ -10,8 +10,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(db: &Path, args: QueryArgs) -> anyhow::Result<ExitCode> {
-    let filter = crate::config::row_filter(&args.filter)?;
+    crate::config::row_filter(&args.filter)?;
     let store = Store::open_ro(db)?;
+    let filter = crate::config::row_filter_for(&store, &args.filter)?;
     let rows = store.image_rows(&filter)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -29,7 +30,7 @@ fn write_table(out: &mut dyn Write, rows: &[ImageRow], width: Option<usize>) -> 
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let p = export::provenance(r);
+            let p = &r.provenance;
             let dash = |v: Option<&str>| v.unwrap_or("-").to_string();
             vec![
                 format!("{}/{}:{}", r.registry, r.repository, r.tag),

@@ -2,8 +2,8 @@
 //! their history, its index or children, and the links its labels give.
 
 use crate::cli::{ShowArgs, ShowFormat};
-use crate::links::{self, Provenance};
 use crate::oci::{ImageRef, RefTarget};
+use crate::provenance::Provenance;
 use crate::store::{ImageDetail, ResolvedBy, Store, TagEntry};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,9 +21,9 @@ pub struct ShowOutput {
 
 #[derive(Debug, serde::Serialize)]
 pub struct ShowImage {
+    /// With its stored `provenance` (the same object query and export print).
     #[serde(flatten)]
     pub detail: ImageDetail,
-    pub provenance: Provenance,
     pub base_image: Option<BaseImage>,
 }
 
@@ -62,15 +62,9 @@ pub fn resolve(
     }
 }
 
-/// Provenance of one manifest: its labels, then its annotations, then the
-/// annotations of the index that holds it.
+/// Provenance of one manifest, as stored when it was indexed.
 pub fn provenance_of(d: &ImageDetail) -> Provenance {
-    let from_index = d
-        .indexes
-        .first()
-        .map(|p| p.annotations.clone())
-        .unwrap_or_default();
-    links::derive(&links::merged(&d.labels, &d.annotations, &from_index))
+    d.provenance.clone()
 }
 
 fn base_image(store: &Store, p: &Provenance) -> anyhow::Result<Option<BaseImage>> {
@@ -105,13 +99,8 @@ pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
     };
     let mut images = Vec::new();
     for detail in details {
-        let provenance = provenance_of(&detail);
-        let base_image = base_image(&store, &provenance)?;
-        images.push(ShowImage {
-            detail,
-            provenance,
-            base_image,
-        });
+        let base_image = base_image(&store, &detail.provenance)?;
+        images.push(ShowImage { detail, base_image });
     }
     let tag_history = match (&reference.target, &reference.repository) {
         (RefTarget::Tag(tag), Some(repo)) => {
@@ -189,7 +178,7 @@ pub fn write_text(out: &mut dyn Write, o: &ShowOutput) -> std::io::Result<()> {
 
 fn write_image(out: &mut dyn Write, img: &ShowImage) -> std::io::Result<()> {
     let d = &img.detail;
-    let p = &img.provenance;
+    let p = &img.detail.provenance;
     writeln!(out, "\n{} ({})", d.digest, d.kind)?;
     field(out, "media type", Some(&d.media_type))?;
     if d.status != "ok" {
@@ -222,6 +211,7 @@ fn write_image(out: &mut dyn Write, img: &ShowImage) -> std::io::Result<()> {
             with_link(p.build(), p.build_url.as_deref()).as_deref(),
         )?;
         field(out, "source", p.source.as_deref())?;
+        field(out, "from", p.origin.map(|o| o.as_str()))?;
     }
     if let Some(b) = &img.base_image {
         let mut s = [b.name.as_deref(), b.digest.as_deref()]

@@ -10,6 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, OnceCell};
 
+const NOT_A_CONFIG: &str = "not a valid image config";
+
 /// Configs kept for re-use by other manifests in the same run.
 const MAX_CACHED_CONFIGS: usize = 4096;
 
@@ -24,6 +26,8 @@ pub struct Fetcher {
     configs: Mutex<HashMap<Digest, Cell<ImageConfig>>>,
     sink: mpsc::Sender<Record>,
     counts: Arc<Counts>,
+    /// Read BuildKit attestation layers (`--no-attestations` clears it).
+    pub attestations: bool,
 }
 
 fn bump(c: &std::sync::atomic::AtomicI64) {
@@ -46,6 +50,7 @@ impl Fetcher {
             configs: Mutex::new(HashMap::new()),
             sink,
             counts,
+            attestations: true,
         }
     }
 
@@ -108,13 +113,15 @@ impl Fetcher {
                 config,
                 artifact_type,
                 annotations,
+                layers,
                 ..
             } => {
                 record.annotations = annotations;
                 record.config_digest = Some(config.digest.clone());
                 record.config_media_type = Some(config.media_type.clone());
-                if media::is_image_config(&config.media_type) {
-                    let c = self.config(repo, &config.digest).await?;
+                record.artifact_type = artifact_type.clone();
+                super::attest::read(self, repo, &layers, &mut record).await?;
+                if let Some(c) = self.image_config(repo, &config).await? {
                     record.labels = c.labels;
                     record.created = c.created;
                     record.platform = Some(c.platform);
@@ -127,10 +134,12 @@ impl Fetcher {
             Manifest::Index {
                 manifests,
                 annotations,
+                artifact_type,
                 ..
             } => {
                 record.kind = "index";
                 record.annotations = annotations;
+                record.artifact_type = artifact_type;
                 let children = futures::future::join_all(
                     manifests
                         .iter()
@@ -149,6 +158,7 @@ impl Fetcher {
                         digest: c.digest,
                         media_type: c.media_type,
                         platform: c.platform,
+                        annotations: c.annotations,
                     })
                     .collect();
             }
@@ -171,6 +181,30 @@ impl Fetcher {
             .map_err(|_| "the database writer stopped".to_string())
     }
 
+    /// The image config a manifest names: by its media type, or, under
+    /// `application/octet-stream` (older builders), when the blob reads as
+    /// one (os and architecture set). None: an artifact.
+    async fn image_config(
+        &self,
+        repo: &str,
+        config: &crate::oci::Descriptor,
+    ) -> Result<Option<ImageConfig>, String> {
+        if media::is_image_config(&config.media_type) {
+            return self.config(repo, &config.digest).await.map(Some);
+        }
+        let small = (0..=crate::registry::MAX_CONFIG_BYTES as i64).contains(&config.size);
+        if media::essence(&config.media_type) != media::OCTET_STREAM || !small {
+            return Ok(None);
+        }
+        match self.config(repo, &config.digest).await {
+            Ok(c) => Ok(Some(c)
+                .filter(|c| !c.platform.os.is_empty() && !c.platform.architecture.is_empty())),
+            // Not JSON of that shape: an artifact. A failed request fails.
+            Err(e) if e.contains(NOT_A_CONFIG) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn config(&self, repo: &str, digest: &Digest) -> Result<ImageConfig, String> {
         let cell = {
             let mut configs = self.configs.lock().unwrap();
@@ -187,8 +221,7 @@ impl Fetcher {
                 .await
                 .map_err(|e| describe(&e))?;
             bump(&self.counts.configs);
-            ImageConfig::parse(&body)
-                .map_err(|e| format!("config {digest}: not a valid image config: {e}"))
+            ImageConfig::parse(&body).map_err(|e| format!("config {digest}: {NOT_A_CONFIG}: {e}"))
         })
         .await
         .clone()

@@ -1,6 +1,7 @@
 //! The indexing pipeline, and the only module that knows its stage order:
 //! repositories -> tags -> manifests -> configs -> store.
 
+mod attest;
 mod fetch;
 mod listing;
 mod progress;
@@ -31,6 +32,8 @@ pub struct Options {
     pub concurrency: usize,
     pub page_size: usize,
     pub api: Api,
+    /// Read BuildKit attestation layers (SLSA provenance); `--no-attestations` clears it.
+    pub attestations: bool,
 }
 
 /// Which listing API to use.
@@ -106,7 +109,8 @@ async fn run_stages(
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id);
     let counts = progress.counts.clone();
-    let fetcher = Fetcher::new(client, known, opts.full, tx.clone(), counts.clone());
+    let mut fetcher = Fetcher::new(client, known, opts.full, tx.clone(), counts.clone());
+    fetcher.attestations = opts.attestations;
     let fatal: Mutex<Option<String>> = Mutex::new(None);
 
     let explicit: Vec<String> = opts

@@ -13,7 +13,16 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "0002_lookup_indexes.sql",
         include_str!("../../migrations/0002_lookup_indexes.sql"),
     ),
+    (
+        "0003_provenance.sql",
+        include_str!("../../migrations/0003_provenance.sql"),
+    ),
 ];
+
+/// The version that added the stored provenance: a database older than it
+/// gets its provenance derived, after every pending migration has run, from
+/// what it already holds.
+const PROVENANCE_VERSION: usize = 3;
 
 fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
@@ -35,6 +44,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     let current = version(&tx)? as usize;
     for (_, sql) in &MIGRATIONS[current..] {
         tx.execute_batch(sql)?;
+    }
+    if current < PROVENANCE_VERSION && MIGRATIONS.len() >= PROVENANCE_VERSION {
+        super::derive::refresh_all(&tx)?;
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
     tx.commit()?;

@@ -2,16 +2,19 @@
 //! write half is used by the indexer's single writer; the read half by the
 //! query, show and export commands, which open the database read-only.
 
+mod bases;
+mod derive;
 mod lookup;
 mod migrate;
 mod model;
 mod read;
 mod write;
 
+pub use bases::{BaseCheck, BaseRow};
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
 pub use model::{
-    ChildRecord, Failure, LabelFilter, ManifestRecord, Record, RowFilter, RunSummary, TagListing,
-    ValueMatch,
+    AttestationRecord, ChildRecord, CommitMatch, Failure, LabelFilter, ManifestRecord, Record,
+    RowFilter, RunSummary, TagListing, ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
 
