@@ -74,7 +74,7 @@ fn write_csv(out: &mut dyn Write, rows: &[BaseRow]) -> anyhow::Result<()> {
 fn write_table(out: &mut dyn Write, rows: &[BaseRow], width: Option<usize>) -> anyhow::Result<()> {
     let short = |v: &Option<String>| {
         v.as_deref()
-            .map(super::query::short_digest)
+            .map(crate::output::short_digest)
             .unwrap_or_else(|| "-".into())
     };
     let cells: Vec<Vec<String>> = rows

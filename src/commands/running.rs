@@ -1,220 +1,15 @@
 //! `acr-index running --pods FILE|-`: which commit, branch and build each
 //! container in `kubectl get pods -A -o json` runs.
 
-use super::show::{provenance_of, resolve};
+use crate::answers::running::{self, RunningRow};
 use crate::cli::{Format, RunningArgs};
-use crate::oci::{ImageRef, RefTarget};
 use crate::output::table::Col;
-use crate::store::{ImageDetail, Store};
+use crate::store::Store;
 use anyhow::Context;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
-
-/// One container as the pod list reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Container {
-    pub namespace: String,
-    pub pod: String,
-    pub name: String,
-    /// `init`, `ephemeral` or empty for an ordinary container.
-    pub kind: &'static str,
-    pub image: String,
-    /// As the runtime reports it; empty when not pulled yet.
-    pub image_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct RunningRow {
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
-    pub image: String,
-    /// The digest from imageID, else the manifest the image reference resolved to.
-    pub digest: Option<String>,
-    pub known: bool,
-    pub registry: Option<String>,
-    pub repository: Option<String>,
-    pub tag: Option<String>,
-    /// The manifest the provenance comes from (a platform child for an index).
-    pub manifest: Option<String>,
-    pub commit: Option<String>,
-    pub commit_url: Option<String>,
-    pub branch: Option<String>,
-    pub build: Option<String>,
-    pub build_url: Option<String>,
-    /// The provenance object every JSON output carries (SPEC.md).
-    pub provenance: crate::provenance::Provenance,
-}
-
-fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
-}
-
-/// The containers of a pod List (or of a single Pod), with init and
-/// ephemeral containers; spec containers without a status yet are listed
-/// with an empty imageID.
-pub fn containers(doc: &Value) -> anyhow::Result<Vec<Container>> {
-    let pods: Vec<&Value> = match doc.get("items").and_then(Value::as_array) {
-        Some(items) => items.iter().collect(),
-        None if doc.get("kind").and_then(Value::as_str) == Some("Pod") => vec![doc],
-        None => anyhow::bail!(
-            "expected the output of `kubectl get pods -A -o json` (a List with items)"
-        ),
-    };
-    let mut out = Vec::new();
-    for pod in pods {
-        let meta = pod.get("metadata").cloned().unwrap_or(Value::Null);
-        let (namespace, name) = (s(&meta, "namespace"), s(&meta, "name"));
-        let status = pod.get("status").cloned().unwrap_or(Value::Null);
-        let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
-        for (statuses, specs, kind) in [
-            ("initContainerStatuses", "initContainers", "init"),
-            ("containerStatuses", "containers", ""),
-            (
-                "ephemeralContainerStatuses",
-                "ephemeralContainers",
-                "ephemeral",
-            ),
-        ] {
-            let reported: &[Value] = status
-                .get(statuses)
-                .and_then(Value::as_array)
-                .map_or(&[], |v| v);
-            for c in reported {
-                out.push(Container {
-                    namespace: namespace.clone(),
-                    pod: name.clone(),
-                    name: s(c, "name"),
-                    kind,
-                    image: s(c, "image"),
-                    image_id: s(c, "imageID"),
-                });
-            }
-            let declared: &[Value] = spec.get(specs).and_then(Value::as_array).map_or(&[], |v| v);
-            for c in declared {
-                let n = s(c, "name");
-                if !reported.iter().any(|r| s(r, "name") == n) {
-                    out.push(Container {
-                        namespace: namespace.clone(),
-                        pod: name.clone(),
-                        name: n,
-                        kind,
-                        image: s(c, "image"),
-                        image_id: String::new(),
-                    });
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The manifest to read provenance from: the image itself, or for an
-/// index its linux/amd64 child, else its first platform child.
-fn primary(images: &[ImageDetail]) -> Option<&ImageDetail> {
-    let platform = |d: &&ImageDetail| d.kind != "index" && !d.indexes.iter().all(|i| i.attestation);
-    images
-        .iter()
-        .find(|d| d.kind != "index" && d.indexes.is_empty())
-        .or_else(|| {
-            images
-                .iter()
-                .filter(platform)
-                .find(|d| d.platform.as_deref() == Some("linux/amd64"))
-        })
-        .or_else(|| images.iter().find(platform))
-        .or_else(|| images.first())
-}
-
-fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
-    let mut row = RunningRow {
-        namespace: c.namespace.clone(),
-        pod: c.pod.clone(),
-        container: match c.kind {
-            "" => c.name.clone(),
-            kind => format!("{} ({kind})", c.name),
-        },
-        image: c.image.clone(),
-        digest: None,
-        known: false,
-        registry: None,
-        repository: None,
-        tag: None,
-        manifest: None,
-        commit: None,
-        commit_url: None,
-        branch: None,
-        build: None,
-        build_url: None,
-        provenance: Default::default(),
-    };
-    let by_id = ImageRef::parse(&c.image_id).ok();
-    let by_image = ImageRef::parse(&c.image).ok();
-    if let Some(RefTarget::Digest(d)) = by_id.as_ref().map(|r| &r.target) {
-        row.digest = Some(d.to_string());
-    }
-    let mut found = None;
-    for r in [&by_id, &by_image].into_iter().flatten() {
-        if let Some((_, images)) = resolve(store, r)? {
-            found = Some(images);
-            break;
-        }
-    }
-    let Some(images) = found else { return Ok(row) };
-    let Some(img) = primary(&images) else {
-        return Ok(row);
-    };
-    row.known = true;
-    if row.digest.is_none() {
-        row.digest = images.first().map(|i| i.digest.clone());
-    }
-    let tag = pick_tag(img, by_id.as_ref(), by_image.as_ref());
-    if let Some(t) = tag {
-        row.registry = Some(t.registry.clone());
-        row.repository = Some(t.repository.clone());
-        row.tag = Some(t.tag.clone());
-    }
-    let p = provenance_of(img);
-    row.provenance = p.clone();
-    row.manifest = Some(img.digest.clone());
-    row.build = p.build().map(str::to_string);
-    row.commit = p.commit;
-    row.commit_url = p.commit_url;
-    row.branch = p.branch;
-    row.build_url = p.build_url;
-    Ok(row)
-}
-
-/// The tag to report: the image's own repository and tag; else, when the
-/// digest lives in several repositories, the one the runtime's imageID
-/// names (what was pulled), then the image's; else any current tag.
-fn pick_tag<'a>(
-    img: &'a ImageDetail,
-    by_id: Option<&ImageRef>,
-    by_image: Option<&ImageRef>,
-) -> Option<&'a crate::store::TagEntry> {
-    let repo_of = |r: Option<&ImageRef>| r.and_then(|r| r.repository.clone());
-    let tag_of = |r: Option<&ImageRef>| match r.map(|r| &r.target) {
-        Some(RefTarget::Tag(t)) => Some(t.clone()),
-        _ => None,
-    };
-    let (id_repo, image_repo, image_tag) = (repo_of(by_id), repo_of(by_image), tag_of(by_image));
-    let current = || img.tags.iter().filter(|t| t.current);
-    let is = |t: &crate::store::TagEntry, repo: &Option<String>, tag: &Option<String>| {
-        repo.as_deref() == Some(t.repository.as_str())
-            && tag.as_ref().is_none_or(|want| *want == t.tag)
-    };
-    current()
-        .find(|t| is(t, &image_repo, &image_tag) && (id_repo.is_none() || id_repo == image_repo))
-        .or_else(|| current().find(|t| is(t, &id_repo, &image_tag)))
-        .or_else(|| current().find(|t| is(t, &id_repo, &None)))
-        .or_else(|| current().find(|t| is(t, &image_repo, &image_tag)))
-        .or_else(|| current().find(|t| is(t, &image_repo, &None)))
-        .or_else(|| current().next())
-        .or_else(|| img.tags.first())
-}
 
 pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
     let text = if args.pods.as_os_str() == "-" {
@@ -229,12 +24,9 @@ pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
     };
     let doc: Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not JSON", args.pods.display()))?;
-    let list = containers(&doc).with_context(|| args.pods.display().to_string())?;
+    let list = running::containers(&doc).with_context(|| args.pods.display().to_string())?;
     let store = Store::open_ro(db)?;
-    let rows = list
-        .iter()
-        .map(|c| lookup(&store, c))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let rows = running::rows(&store, &list)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
@@ -299,7 +91,7 @@ fn write_table(
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let digest = r.digest.as_deref().map(super::query::short_digest);
+            let digest = r.digest.as_deref().map(crate::output::short_digest);
             let repo = match (&r.known, &r.repository, &r.tag) {
                 (false, ..) => "(not indexed)".to_string(),
                 (true, Some(repo), Some(tag)) => format!("{repo}:{tag}"),
