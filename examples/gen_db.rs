@@ -145,6 +145,8 @@ fn image(i: usize, arch: &str) -> ManifestRecord {
         labels: labels(i),
         annotations: BTreeMap::new(),
         children: Vec::new(),
+        attestations: Vec::new(),
+        refetch: false,
     }
 }
 
@@ -160,6 +162,7 @@ fn index(i: usize) -> ManifestRecord {
             os_version: None,
         }),
         is_attestation: false,
+        annotations: BTreeMap::new(),
     };
     ManifestRecord {
         children: vec![child(i, "amd64"), child(i + 1, "arm64")],
