@@ -223,6 +223,14 @@ fn write_manifest(tx: &Transaction, run_id: i64, m: &ManifestRecord, ts: &str) -
             a.statement
         ])?;
     }
+    // An index is reached before its children: one whose child is to be
+    // fetched again (attestation layers skipped) is fetched again too.
+    tx.prepare_cached(
+        "UPDATE manifests SET refetch = 1 WHERE id = ?1 AND EXISTS (
+             SELECT 1 FROM index_children c JOIN manifests cm ON cm.digest = c.child_digest
+             WHERE c.index_id = ?1 AND cm.refetch = 1)",
+    )?
+    .execute([id])?;
     // The provenance of this manifest, and of the children an index names
     // (their descriptor, index and attestations are known only now).
     super::derive::refresh(tx, id)?;

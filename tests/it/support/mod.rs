@@ -9,6 +9,7 @@ pub mod fake_acr_routes;
 pub mod fake_acr_tokens;
 pub mod fake_registry;
 pub mod fixtures;
+pub mod layout;
 pub mod registry;
 pub mod seed;
 pub mod specs;
