@@ -75,7 +75,7 @@ CREATE INDEX annotations_key_value ON annotations(key, value);
 CREATE INDEX descriptor_annotations_key_value ON descriptor_annotations(key, value);
 
 -- Rows as before, with the provenance joined in, and without index
--- children that are not runnable images (no platform, or unknown/unknown:
+-- children that are not runnable images (no platform, an empty one, or unknown/unknown:
 -- BuildKit attestations and regclient-style "builder" artifacts).
 DROP VIEW image_rows;
 CREATE VIEW image_rows AS
@@ -104,8 +104,8 @@ CREATE VIEW image_rows AS
     JOIN manifests cm ON cm.digest = c.child_digest AND cm.kind <> 'index'
     LEFT JOIN provenance p ON p.manifest_id = cm.id
     WHERE t.removed_at IS NULL
-      AND coalesce(c.os, cm.os, 'unknown') <> 'unknown'
-      AND coalesce(c.architecture, cm.architecture, 'unknown') <> 'unknown'
+      AND coalesce(nullif(c.os, ''), nullif(cm.os, ''), 'unknown') <> 'unknown'
+      AND coalesce(nullif(c.architecture, ''), nullif(cm.architecture, ''), 'unknown') <> 'unknown'
     UNION ALL
     SELECT t.id, g.host, r.name, t.name,
            cm.id, cm.digest, im.digest,
@@ -122,5 +122,5 @@ CREATE VIEW image_rows AS
     JOIN manifests cm ON cm.digest = c2.child_digest AND cm.kind <> 'index'
     LEFT JOIN provenance p ON p.manifest_id = cm.id
     WHERE t.removed_at IS NULL
-      AND coalesce(c2.os, cm.os, 'unknown') <> 'unknown'
-      AND coalesce(c2.architecture, cm.architecture, 'unknown') <> 'unknown';
+      AND coalesce(nullif(c2.os, ''), nullif(cm.os, ''), 'unknown') <> 'unknown'
+      AND coalesce(nullif(c2.architecture, ''), nullif(cm.architecture, ''), 'unknown') <> 'unknown';

@@ -37,6 +37,18 @@ pub(crate) fn check_version(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// For read-only opens: a database an older acr-index wrote lacks tables
+/// the readers join (the stored provenance); say how to upgrade it.
+pub(crate) fn check_current(conn: &Connection) -> Result<()> {
+    check_version(conn)?;
+    let found = version(conn)?;
+    let known = MIGRATIONS.len() as i64;
+    if found < known {
+        return Err(StoreError::TooOld { found, known });
+    }
+    Ok(())
+}
+
 /// Apply pending migrations in one exclusive transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     check_version(conn)?;

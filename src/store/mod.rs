@@ -33,6 +33,8 @@ pub enum StoreError {
     Missing { path: String },
     #[error("database schema version {found} is newer than this acr-index understands ({known}); upgrade acr-index")]
     TooNew { found: i64, known: i64 },
+    #[error("database schema version {found} is older than this acr-index ({known}); run `acr-index index` once to upgrade it (read-only commands never change it)")]
+    TooOld { found: i64, known: i64 },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -101,7 +103,7 @@ impl Store {
         .map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
-        migrate::check_version(&conn)?;
+        migrate::check_current(&conn)?;
         Ok(Store { conn })
     }
 

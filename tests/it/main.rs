@@ -16,6 +16,8 @@ mod cronjob;
 mod index_fake;
 mod index_real;
 mod production;
+mod provenance_corpus;
+mod provenance_migration;
 mod provenance_sources;
 mod support;
 mod support_smoke;

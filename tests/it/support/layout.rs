@@ -10,9 +10,15 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// The shared corpus, found next to the project (never copied into it).
+/// The shared corpus, `../shared/realworld-corpus` next to the checkout
+/// (or next to an ancestor, for a git worktree); never copied into it.
 pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld-corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/realworld-corpus"))
+        .find(|p| p.is_dir())
+        .expect("../shared/realworld-corpus next to the checkout")
 }
 
 fn blob(dir: &Path, digest: &str) -> Option<Vec<u8>> {
