@@ -16,6 +16,7 @@ mod cronjob;
 mod index_fake;
 mod index_real;
 mod production;
+mod provenance_bases;
 mod provenance_consistency;
 mod provenance_corpus;
 mod provenance_migration;

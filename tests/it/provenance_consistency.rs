@@ -17,7 +17,12 @@ async fn octet_stream_config_is_an_image_and_running_prefers_the_image_id_reposi
     let s = Seeder::new(&reg.base_url());
     let l = layer("octet");
     let labels = json!({"org.opencontainers.image.revision": "0ctet0000000000000000000000000000000000a", "org.opencontainers.image.source": "https://github.com/acme/old"});
-    let (config, _) = image_config_for(Some(labels), &Platform::linux_amd64(), Some(DEFAULT_CREATED), &l.diff_id);
+    let (config, _) = image_config_for(
+        Some(labels),
+        &Platform::linux_amd64(),
+        Some(DEFAULT_CREATED),
+        &l.diff_id,
+    );
     let (_, layer_type) = image_types(Kind::Docker);
     let (body, digest) = image_manifest(
         Kind::Docker,
@@ -40,7 +45,10 @@ async fn octet_stream_config_is_an_image_and_running_prefers_the_image_id_reposi
         assert_eq!(r["platform"], "linux/amd64", "{r:#}");
         assert_eq!(r["provenance"]["origin"], "label");
     }
-    let show = env.run(&["show", "--format", "json", &digest]).success().json();
+    let show = env
+        .run(&["show", "--format", "json", &digest])
+        .success()
+        .json();
     assert_eq!(show["images"][0]["kind"], "image");
 
     let host = reg.host();
@@ -54,7 +62,13 @@ async fn octet_stream_config_is_an_image_and_running_prefers_the_image_id_reposi
     let path = env.path().join("pods.json");
     std::fs::write(&path, pods.to_string()).unwrap();
     let running = env
-        .run(&["running", "--format", "json", "--pods", path.to_str().unwrap()])
+        .run(&[
+            "running",
+            "--format",
+            "json",
+            "--pods",
+            path.to_str().unwrap(),
+        ])
         .success()
         .json();
     assert_eq!(running[0]["repository"], "team/two", "{running:#}");

@@ -16,7 +16,12 @@ async fn seed(s: &Seeder) -> Vec<String> {
     let mut dirs: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(corpus().join("buildah"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| (format!("buildah/{}", p.file_name().unwrap().to_str().unwrap()), p))
+        .map(|p| {
+            (
+                format!("buildah/{}", p.file_name().unwrap().to_str().unwrap()),
+                p,
+            )
+        })
         .collect();
     dirs.push((
         "regclient/testrepo".into(),
@@ -25,7 +30,11 @@ async fn seed(s: &Seeder) -> Vec<String> {
     dirs.sort();
     for (repo, dir) in dirs {
         let pushed = push_layout(s, &dir, &repo).await;
-        assert!(!pushed.tags.is_empty(), "{repo}: nothing pushed ({:?})", pushed.refused);
+        assert!(
+            !pushed.tags.is_empty(),
+            "{repo}: nothing pushed ({:?})",
+            pushed.refused
+        );
         refused.extend(pushed.refused);
     }
     refused

@@ -18,7 +18,11 @@ fn query(db: &Path) -> Value {
         .args(["--db", db.to_str().unwrap(), "query", "--format", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -43,7 +47,10 @@ fn schema2_database_migrates_with_the_same_provenance_as_a_fresh_one() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("older than this acr-index") && err.contains("acr-index index"), "{err}");
+    assert!(
+        err.contains("older than this acr-index") && err.contains("acr-index index"),
+        "{err}"
+    );
     assert_eq!(version(&old), 2);
 
     let store = Store::open_rw(&old).unwrap();
