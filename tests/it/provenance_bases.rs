@@ -60,6 +60,11 @@ async fn a_base_tag_that_moved_between_runs_makes_its_images_stale() {
         table.contains("stale") && table.contains("team/api:1"),
         "{table}"
     );
+    // The worked example in docs/provenance.md.
+    insta::assert_snapshot!(
+        "bases_stale_table",
+        table.replace(&reg.host(), "registry:5000")
+    );
     let csv = env.run(&["bases", "--format", "csv"]).success().stdout;
     assert!(csv.lines().count() >= 2 && csv.contains(",true"), "{csv}");
 }
