@@ -137,6 +137,7 @@ pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
             None => CommitMatch::Exact(c.to_string()),
         }),
         branch: f.branch.clone(),
+        has_base: false,
         source: match &f.source {
             // Compared with the stored, normalised source.
             Some(s) => Some(crate::provenance::links::source(s).ok_or_else(|| {

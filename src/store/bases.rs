@@ -111,7 +111,11 @@ impl Store {
     /// Every image row that names a base, with what the base points at now.
     pub fn bases(&self, filter: &RowFilter) -> Result<Vec<BaseRow>> {
         let mut out = Vec::new();
-        self.for_each_image_row(filter, |row| {
+        let filter = RowFilter {
+            has_base: true,
+            ..filter.clone()
+        };
+        self.for_each_image_row(&filter, |row| {
             let p = &row.provenance;
             if p.base_name.is_none() && p.base_digest.is_none() {
                 return Ok::<(), StoreError>(());

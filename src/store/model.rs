@@ -157,4 +157,6 @@ pub struct RowFilter {
     /// Normalised as provenance sources are (no `.git`, no fragment).
     pub source: Option<String>,
     pub annotations: Vec<LabelFilter>,
+    /// Only images whose provenance names a base image (`bases`).
+    pub has_base: bool,
 }

@@ -198,6 +198,12 @@ impl Store {
                 ));
             }
         }
+        if filter.has_base {
+            sql.push_str(
+                " AND manifest_id IN (SELECT manifest_id FROM provenance
+                   WHERE base_name IS NOT NULL OR base_digest IS NOT NULL)",
+            );
+        }
         if let Some(b) = &filter.branch {
             bind(&mut sql, &mut args, " AND branch = ?", b.clone().into());
         }
