@@ -388,14 +388,36 @@ async fn no_attestations_skips_the_layers_and_a_later_run_reads_them() {
 
 #[test]
 fn ambiguous_and_bad_commit_prefixes_are_usage_errors() {
+    use crate::answers_fixture::{build_db, image, tags, OCI};
+    use acr_index::store::Record;
+    let (a, b) = (
+        "abcdef1000000000000000000000000000000000",
+        "abcdef1111111111111111111111111111111111",
+    );
+    let rev = "org.opencontainers.image.revision";
+    let records = vec![
+        Record::Manifest(Box::new(image("a", OCI, DEFAULT_CREATED, &[(rev, a)]))),
+        Record::Manifest(Box::new(image("b", OCI, DEFAULT_CREATED, &[(rev, b)]))),
+        tags("x/a", &[("1", "a")]),
+        tags("x/b", &[("1", "b")]),
+    ];
     let env = Env::new();
-    // An empty database answers nothing for any prefix.
-    let db = env.db();
-    acr_index::store::Store::open_rw(&db).unwrap();
-    let out = env
-        .run(&["query", "--format", "json", "--commit", "abcdef1"])
-        .success();
-    assert_eq!(out.json(), json!([]));
+    build_db(&env.db(), &[records]);
+    let q = |c: &str| env.run(&["query", "--format", "json", "--commit", c]);
+    // Seven digits shared by two commits: name two and ask for more.
+    let err = q("abcdef1").expect_code(2);
+    assert!(
+        err.stderr.contains(a) && err.stderr.contains(b),
+        "{}",
+        err.stderr
+    );
+    assert_eq!(q("abcdef1*").success().json().as_array().unwrap().len(), 2);
+    assert_eq!(
+        one(&q("abcdef11").success().json(), "unique")["repository"],
+        "x/b"
+    );
+    assert_eq!(one(&q(a).success().json(), "full")["repository"], "x/a");
+    assert_eq!(q("abcdef2").success().json(), json!([]));
     let bad = env
         .run(&["query", "--source", "javascript:alert(1)"])
         .expect_code(2);
