@@ -24,10 +24,11 @@ CREATE TABLE attestations (
     PRIMARY KEY (manifest_id, layer_digest)
 ) WITHOUT ROWID;
 
--- 1: fetch this manifest again although it is indexed. Databases written
--- before version 3 never kept descriptor annotations or attestation
--- layers; their indexes and attestation manifests (few, small) are
--- fetched once more by the next run. `--no-attestations` sets it too.
+-- Fetch this manifest again although it is indexed: 1 by the next run
+-- (databases written before version 3 never kept descriptor annotations or
+-- attestation layers; their indexes and attestation manifests, few and
+-- small, are fetched once more); 2 by the next run that reads attestations
+-- (set when `--no-attestations` skipped them, and on the index above).
 ALTER TABLE manifests ADD COLUMN refetch INTEGER NOT NULL DEFAULT 0;
 UPDATE manifests SET refetch = 1
 WHERE kind = 'index'

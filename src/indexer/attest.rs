@@ -5,7 +5,7 @@
 //! digest by the client, size-capped, and kept as the store's source for
 //! `crate::provenance`. SBOM and other predicates are not fetched.
 
-use crate::oci::{media, Descriptor};
+use crate::oci::{media, Descriptor, ImageConfig, Platform};
 use crate::provenance::{slsa, Origin, Statement};
 use crate::registry::Client;
 use crate::store::AttestationRecord;
@@ -35,23 +35,37 @@ pub fn provenance_layers(layers: &[Descriptor]) -> Vec<&Descriptor> {
 
 /// Fill `record.attestations` from a manifest's provenance layers, or,
 /// under `--no-attestations`, mark the manifest to be fetched again by a
-/// run that reads them.
+/// run that reads them. For a BuildKit attestation manifest (every layer
+/// an in-toto statement) returns the config BuildKit writes for it, which
+/// its docs say to ignore: the config GET is saved.
 pub async fn read(
     fetcher: &super::fetch::Fetcher,
     repo: &str,
     layers: &[Descriptor],
     record: &mut AttestationTarget,
-) -> Result<(), String> {
+) -> Result<Option<ImageConfig>, String> {
+    let only_statements = !layers.is_empty()
+        && layers
+            .iter()
+            .all(|l| media::essence(&l.media_type) == media::IN_TOTO);
+    let placeholder = only_statements.then(|| ImageConfig {
+        platform: Platform {
+            os: "unknown".into(),
+            architecture: "unknown".into(),
+            ..Platform::default()
+        },
+        ..ImageConfig::default()
+    });
     let wanted = provenance_layers(layers);
     if wanted.is_empty() {
-        return Ok(());
+        return Ok(placeholder);
     }
     if !fetcher.attestations {
         record.refetch = true;
-        return Ok(());
+        return Ok(placeholder);
     }
     record.attestations = fetch(&fetcher.client, repo, &wanted).await?;
-    Ok(())
+    Ok(placeholder)
 }
 
 type AttestationTarget = crate::store::ManifestRecord;

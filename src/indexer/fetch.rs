@@ -120,8 +120,12 @@ impl Fetcher {
                 record.config_digest = Some(config.digest.clone());
                 record.config_media_type = Some(config.media_type.clone());
                 record.artifact_type = artifact_type.clone();
-                super::attest::read(self, repo, &layers, &mut record).await?;
-                if let Some(c) = self.image_config(repo, &config).await? {
+                let placeholder = super::attest::read(self, repo, &layers, &mut record).await?;
+                let image = match placeholder {
+                    Some(c) => Some(c),
+                    None => self.image_config(repo, &config).await?,
+                };
+                if let Some(c) = image {
                     record.labels = c.labels;
                     record.created = c.created;
                     record.platform = Some(c.platform);

@@ -101,7 +101,7 @@ async fn run_stages(
     run_id: i64,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
-    let known = store.known_digests()?;
+    let known = store.known_digests(opts.attestations)?;
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
     let seen_repos: HashSet<String> = current.keys().map(|(repo, _)| repo.clone()).collect();

@@ -45,13 +45,14 @@ impl Store {
         Ok(())
     }
 
-    /// Digests already indexed: the indexer never fetches these again
-    /// (except those marked to be fetched again, see `refetch`).
-    pub fn known_digests(&self) -> Result<HashSet<Digest>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT digest FROM manifests WHERE refetch = 0")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    /// Digests already indexed: the indexer never fetches these again,
+    /// except those marked to be fetched again (`refetch` 1: once, after
+    /// migration 0003; 2: by a run that reads attestations).
+    pub fn known_digests(&self, attestations: bool) -> Result<HashSet<Digest>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT digest FROM manifests WHERE refetch = 0 OR (refetch = 2 AND NOT ?1)",
+        )?;
+        let rows = stmt.query_map([attestations], |r| r.get::<_, String>(0))?;
         let mut set = HashSet::new();
         for d in rows {
             if let Ok(d) = d?.parse() {
@@ -156,7 +157,7 @@ fn write_manifest(tx: &Transaction, run_id: i64, m: &ManifestRecord, ts: &str) -
                 m.size,
                 ts,
                 run_id,
-                m.refetch
+                if m.refetch { 2 } else { 0 }
             ],
             |r| r.get(0),
         )?;
@@ -226,9 +227,12 @@ fn write_manifest(tx: &Transaction, run_id: i64, m: &ManifestRecord, ts: &str) -
     // An index is reached before its children: one whose child is to be
     // fetched again (attestation layers skipped) is fetched again too.
     tx.prepare_cached(
-        "UPDATE manifests SET refetch = 1 WHERE id = ?1 AND EXISTS (
+        "UPDATE manifests SET refetch = (
+             SELECT max(cm.refetch) FROM index_children c JOIN manifests cm ON cm.digest = c.child_digest
+             WHERE c.index_id = ?1)
+         WHERE id = ?1 AND refetch = 0 AND EXISTS (
              SELECT 1 FROM index_children c JOIN manifests cm ON cm.digest = c.child_digest
-             WHERE c.index_id = ?1 AND cm.refetch = 1)",
+             WHERE c.index_id = ?1 AND cm.refetch > 0)",
     )?
     .execute([id])?;
     // The provenance of this manifest, and of the children an index names
