@@ -17,6 +17,7 @@ pub fn run(db: &Path, args: QueryArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         Format::Json => crate::output::json(&mut out, &rows)?,
+        Format::Jsonl => crate::output::json_lines(&mut out, &rows)?,
         // The same columns as `export --format csv` without --columns.
         Format::Csv => export::write_wide(&mut out, &rows, &DEFAULT_COLUMNS, args.raw)?,
         Format::Table => write_table(&mut out, &rows, crate::output::term::width())?,

@@ -11,6 +11,7 @@ pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         Format::Json => crate::output::json(&mut out, &runs)?,
+        Format::Jsonl => crate::output::json_lines(&mut out, &runs)?,
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record([

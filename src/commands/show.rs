@@ -129,7 +129,7 @@ pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         ShowFormat::Json => crate::output::json(&mut out, &output)?,
-        ShowFormat::Text => write_text(&mut out, &output)?,
+        ShowFormat::Table => write_text(&mut out, &output)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,8 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod escape;
+pub mod failures;
 pub mod table;
 pub mod term;
 
@@ -18,6 +20,14 @@ pub fn json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Resu
 pub fn json_line<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
     serde_json::to_writer(&mut *out, value).map_err(json_error)?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// Print every item as one line of compact JSON.
+pub fn json_lines<T: serde::Serialize>(out: &mut dyn Write, items: &[T]) -> anyhow::Result<()> {
+    for item in items {
+        json_line(out, item)?;
+    }
     Ok(())
 }
 

@@ -220,12 +220,21 @@ impl Store {
 
     /// Past runs, newest first, with their recorded errors.
     pub fn runs(&self, limit: i64) -> Result<Vec<RunRow>> {
-        let mut stmt = self.conn.prepare(
+        self.runs_where("1 = 1 ORDER BY id DESC LIMIT ?1", limit)
+    }
+
+    /// One run with its recorded errors.
+    pub fn run(&self, id: i64) -> Result<Option<RunRow>> {
+        Ok(self.runs_where("id = ?1", id)?.pop())
+    }
+
+    fn runs_where(&self, clause: &str, arg: i64) -> Result<Vec<RunRow>> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT id, registry, started_at, finished_at, status, full, repositories, tags,
                     manifests_new, manifests_known, failures, requests, message
-             FROM runs ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
+             FROM runs WHERE {clause}"
+        ))?;
+        let rows = stmt.query_map([arg], |r| {
             let requests: String = r.get(11)?;
             Ok(RunRow {
                 id: r.get(0)?,
