@@ -6,6 +6,7 @@
 
 use crate::cli::{Global, IndexFormat, LogFormat};
 use crate::output::failures::{self, Group, Item};
+use crate::answers::runs::requests_total;
 use crate::store::{RunRow, Store};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -29,18 +30,6 @@ pub fn summary_json(run: &RunRow, elapsed: Duration, groups: &[Group]) -> Value 
         "seconds": (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "message": run.message,
     })
-}
-
-/// Requests sent (retries and 429s are counts of those, not extra kinds).
-pub fn requests_total(v: &Value) -> u64 {
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| *k != "retries" && *k != "throttled")
-                .filter_map(|(_, v)| v.as_u64())
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 pub fn groups(run: &RunRow) -> Vec<Group> {

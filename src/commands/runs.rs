@@ -1,7 +1,8 @@
 //! `acr-index runs`: past runs, one line each, fitting the terminal;
 //! `runs show ID`: one run in full with its failures grouped by cause.
 
-use super::index_summary::{groups, requests_total};
+use super::index_summary::groups;
+use crate::answers::runs::{self as answers, requests_total};
 use crate::cli::{Format, RunsAction, RunsArgs, ShowFormat};
 use crate::output::escape::SafeText;
 use crate::output::table::Col;
@@ -15,7 +16,7 @@ pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
         return show(db, id, format);
     }
     let store = Store::open_ro(db)?;
-    let runs = store.runs(args.limit.max(1))?;
+    let runs = answers::runs(&store, args.limit)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
