@@ -161,7 +161,17 @@ pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
             .as_deref()
             .map(|r| registry_url(r).map(|(_, host)| host))
             .transpose()?,
-        digest: f.digest.clone(),
+        digest: f
+            .digest
+            .as_deref()
+            .map(|d| match crate::answers::reference::parse(d) {
+                Ok(Some(_)) => Ok(d.trim().to_string()),
+                Ok(None) => Err(usage(format!(
+                    "--digest {d:?}: expected sha256: and 64 hex digits, the 64 hex digits, or a prefix of at least 12"
+                ))),
+                Err(e) => Err(usage(format!("--digest: {e}"))),
+            })
+            .transpose()?,
         since: f
             .since
             .as_deref()

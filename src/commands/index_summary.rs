@@ -4,9 +4,9 @@
 //! json`, one event with typed fields; with `--format json`, one object on
 //! stdout for scripts.
 
+use crate::answers::runs::requests_total;
 use crate::cli::{Global, IndexFormat, LogFormat};
 use crate::output::failures::{self, Group, Item};
-use crate::answers::runs::requests_total;
 use crate::store::{RunRow, Store};
 use serde_json::{json, Value};
 use std::io::Write;
