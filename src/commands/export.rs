@@ -53,10 +53,14 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
     }
     let store = Store::open_ro(db)?;
     crate::answers::reference::resolve_filter(&store, &mut filter)?;
-    match &args.output {
+    // `--output -` is stdout, as for most tools.
+    let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    match output {
         Some(path) => {
             let mut rows = 0;
-            crate::output::atomic::write_file(path, |out| {
+            // A FIFO or a device (/dev/stdout, a named pipe) is written
+            // through; a regular file is replaced atomically.
+            crate::output::atomic::write_to(path, |out| {
                 rows = write_report(out, &store, &filter, &args)?;
                 Ok(())
             })?;
@@ -66,6 +70,7 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             write_report(&mut out, &store, &filter, &args)?;
+            out.flush()?;
         }
     }
     Ok(ExitCode::SUCCESS)
