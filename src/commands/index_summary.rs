@@ -72,13 +72,21 @@ pub fn report(
     let summary = summary_json(&run, elapsed, &groups);
     match global.log_format {
         LogFormat::Json => {
-            let mut event = json!({
-                "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "level": if run.failures > 0 { "WARN" } else { "INFO" },
-                "message": "index run finished",
-            });
-            if let (Some(e), Value::Object(s)) = (event.as_object_mut(), &summary) {
-                e.extend(s.clone());
+            // The run's own message (why it failed) is `run_message` here:
+            // `message` is the event's.
+            let mut event = summary.clone();
+            if let Some(e) = event.as_object_mut() {
+                let run_message = e.remove("message").unwrap_or(Value::Null);
+                e.insert("run_message".into(), run_message);
+                e.insert(
+                    "timestamp".into(),
+                    chrono::Utc::now()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                        .into(),
+                );
+                let level = if run.failures > 0 { "WARN" } else { "INFO" };
+                e.insert("level".into(), level.into());
+                e.insert("message".into(), "index run finished".into());
             }
             writeln!(std::io::stderr().lock(), "{event}")?;
         }
