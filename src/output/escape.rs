@@ -43,8 +43,7 @@ pub fn line(s: &str, keep_sgr: bool) -> String {
     let body = s.strip_suffix('\n');
     let text = body.unwrap_or(s);
     let mut out = String::with_capacity(s.len() + 8);
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in text.char_indices() {
         if c == '\x1b' && keep_sgr && is_sgr(&text[i..]) {
             out.push(c);
             continue;

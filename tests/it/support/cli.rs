@@ -75,7 +75,7 @@ impl Run {
     }
 
     pub fn code(&self) -> Option<i32> {
-        self.status
+        self.code
     }
 
     pub fn stdout(&self) -> String {
