@@ -70,7 +70,7 @@ impl Client {
             .expect("registry URL is a valid base")
     }
 
-    async fn get(
+    pub(super) async fn get(
         &self,
         url: Url,
         scope: &str,

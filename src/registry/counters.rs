@@ -16,6 +16,8 @@ pub enum RequestKind {
     /// The redirected hop of a blob GET, to storage on another host.
     Storage,
     Token,
+    /// Referrers API pages and referrers tag-schema indexes.
+    Referrers,
 }
 
 impl RequestKind {
@@ -29,6 +31,7 @@ impl RequestKind {
             RequestKind::BlobGet => "blob_get",
             RequestKind::Storage => "storage",
             RequestKind::Token => "token",
+            RequestKind::Referrers => "referrers",
         }
     }
 }

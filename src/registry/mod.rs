@@ -9,6 +9,7 @@ mod counters;
 mod error;
 mod limiter;
 mod page;
+mod referrers;
 pub(crate) mod retry;
 mod shutdown;
 mod transport;
@@ -16,6 +17,10 @@ mod transport;
 pub use acr::{is_acr_host, AcrCatalog, AcrTagPage};
 pub use client::{Client, FetchedManifest, RepoPage, TagPage, MAX_CONFIG_BYTES};
 pub use error::RegistryError;
+pub use referrers::{
+    apply_filter, cosign_tag, fallback_subject, fallback_tag, CosignTag, ReferrersPage,
+    MAX_REFERRER_BYTES,
+};
 pub use transport::{Counters, RequestKind, Settings, Shutdown};
 
 /// Redact a URL for logs and errors: storage redirects carry SAS signatures
