@@ -172,6 +172,18 @@ pub struct FilterArgs {
     /// Created (or first seen) at or before this time (RFC 3339 or YYYY-MM-DD).
     #[arg(long)]
     pub until: Option<String>,
+    // Referrers (signatures, SBOMs, attestations): see docs/referrers.md.
+    /// Only images a signature (cosign, notation) refers to, or their index.
+    #[arg(long, conflicts_with = "unsigned")]
+    pub signed: bool,
+    /// Only images no signature refers to.
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Only images with a referrer of this artifact type, kind (signature,
+    /// sbom, attestation) or format (notation, cosign, spdx, cyclonedx, a
+    /// predicate type). Repeatable; all must match.
+    #[arg(long = "artifact-type", value_name = "TYPE")]
+    pub artifact_types: Vec<String>,
 }
 
 #[derive(Args, Debug)]

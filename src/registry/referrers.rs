@@ -216,7 +216,10 @@ mod tests {
             Some(CosignTag::Sbom)
         );
         // regclient's `.meta` tags and short or odd names are not ours.
-        assert_eq!(cosign_tag(&format!("sha256-{HEX}.6fe828b32b9b4572.meta")), None);
+        assert_eq!(
+            cosign_tag(&format!("sha256-{HEX}.6fe828b32b9b4572.meta")),
+            None
+        );
         assert_eq!(cosign_tag("sha256-abc.sig"), None);
         assert_eq!(fallback_subject("v1.2"), None);
         assert_eq!(fallback_subject("latest"), None);
