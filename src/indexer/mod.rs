@@ -4,6 +4,8 @@
 mod fetch;
 mod listing;
 mod progress;
+mod referrers;
+mod referrers_statement;
 mod sink;
 
 pub use listing::RepoFilter;
@@ -102,6 +104,11 @@ async fn run_stages(
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
     let seen_repos: HashSet<String> = current.keys().map(|(repo, _)| repo.clone()).collect();
+    let referrers = referrers::Referrers::new(
+        store.referrer_state(&opts.registry_host)?,
+        opts.full,
+        shutdown.clone(),
+    );
     tracing::info!(known = known.len(), "index run started");
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id);
@@ -171,6 +178,7 @@ async fn run_stages(
         counts: &counts,
         shutdown: &shutdown,
         use_acr,
+        referrers: &referrers,
     };
     let repos = repos.filter_map(|r| {
         let keep = match r {
@@ -255,6 +263,7 @@ struct RepoContext<'a> {
     counts: &'a Counts,
     shutdown: &'a Shutdown,
     use_acr: bool,
+    referrers: &'a referrers::Referrers,
 }
 
 /// List a repository's tags: with ACR's API (digests included, and the
@@ -338,8 +347,19 @@ async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
             }
         }
     }
+    let input = referrers::RepoInput {
+        repo: &repo,
+        tags: &listing.tags,
+        previous: ctx.current,
+        acr: ctx.use_acr,
+        pushed: last_update_time.as_deref(),
+        complete: !failed && listing.complete,
+    };
+    let referrers_done = (ctx.referrers)
+        .index_repo(ctx.fetcher, input, tx, counts, ctx.opts.concurrency)
+        .await;
     // Only a repository indexed without failures may be skipped next time.
-    if !failed {
+    if !failed && referrers_done {
         listing.last_update_time = last_update_time;
     }
     let _ = tx.send(Record::Tags(listing)).await;
