@@ -35,14 +35,20 @@ pub enum Column {
     Build,
     /// `org.opencontainers.image.source` or `*.repository.uri`.
     Source,
+    /// A signature refers to the image or its index (true/false).
+    Signed,
+    /// An SBOM refers to the image or its index (true/false).
+    Sbom,
 }
 
 /// The wide CSV's columns when `--columns` is not given.
-pub const DEFAULT_COLUMNS: [Column; 4] = [
+pub const DEFAULT_COLUMNS: [Column; 6] = [
     Column::Commit,
     Column::Branch,
     Column::Build,
     Column::Source,
+    Column::Signed,
+    Column::Sbom,
 ];
 
 impl Column {
@@ -53,6 +59,8 @@ impl Column {
             Column::Branch => "branch",
             Column::Build => "build",
             Column::Source => "source",
+            Column::Signed => "signed",
+            Column::Sbom => "sbom",
         }
     }
 
@@ -63,6 +71,15 @@ impl Column {
             Column::Branch => p.branch.as_deref(),
             Column::Build => p.build(),
             Column::Source => p.source.as_deref(),
+            Column::Signed | Column::Sbom => {
+                let mut subjects = vec![row.digest.as_str()];
+                subjects.extend(row.index_digest.as_deref());
+                let yes = match self {
+                    Column::Signed => crate::store::is_signed(&row.referrers, &subjects),
+                    _ => crate::store::has_sbom(&row.referrers, &subjects),
+                };
+                return yes.to_string();
+            }
         };
         v.unwrap_or("").to_string()
     }
@@ -213,7 +230,12 @@ fn write_report(
             } else {
                 args.columns
                     .iter()
-                    .map(|c| Column::Key(c.trim().to_string()))
+                    .map(|c| match c.trim() {
+                        // The referrer columns of the default set, by name.
+                        "signed" => Column::Signed,
+                        "sbom" => Column::Sbom,
+                        c => Column::Key(c.to_string()),
+                    })
                     .collect()
             };
             Report::wide(out, columns, args.raw)?

@@ -44,6 +44,9 @@ pub struct RunningRow {
     pub branch: Option<String>,
     pub build: Option<String>,
     pub build_url: Option<String>,
+    /// A signature refers to the image (or its index); null when not indexed.
+    pub signed: Option<bool>,
+    pub referrers: Vec<crate::store::ReferrerEntry>,
 }
 
 fn s(v: &Value, key: &str) -> String {
@@ -146,6 +149,8 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
         branch: None,
         build: None,
         build_url: None,
+        signed: None,
+        referrers: Vec::new(),
     };
     let by_id = ImageRef::parse(&c.image_id).ok();
     let by_image = ImageRef::parse(&c.image).ok();
@@ -190,6 +195,10 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
         row.repository = Some(t.repository.clone());
         row.tag = Some(t.tag.clone());
     }
+    let subjects = super::show::referrer_subjects(img);
+    let repo = row.registry.as_deref().zip(row.repository.as_deref());
+    row.referrers = store.referrers_of(&subjects, repo)?;
+    row.signed = Some(crate::store::is_signed(&row.referrers, &subjects));
     let p = provenance_of(img);
     row.manifest = Some(img.digest.clone());
     row.build = p.build().map(str::to_string);
@@ -251,6 +260,7 @@ fn write_csv(out: &mut dyn Write, rows: &[RunningRow]) -> anyhow::Result<()> {
         "build",
         "commit_url",
         "build_url",
+        "signed",
     ])?;
     for r in rows {
         w.record([
@@ -268,10 +278,19 @@ fn write_csv(out: &mut dyn Write, rows: &[RunningRow]) -> anyhow::Result<()> {
             opt(&r.build),
             opt(&r.commit_url),
             opt(&r.build_url),
+            signed_cell(r.signed),
         ])?;
     }
     w.finish()?;
     Ok(())
+}
+
+fn signed_cell(s: Option<bool>) -> &'static str {
+    match s {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    }
 }
 
 fn write_table(
@@ -302,6 +321,11 @@ fn write_table(
                     .clone()
                     .or_else(|| r.build.clone())
                     .unwrap_or_else(|| "-".into()),
+                match r.signed {
+                    Some(true) => "signed".into(),
+                    Some(false) => "UNSIGNED".into(),
+                    None => "-".into(),
+                },
             ]
         })
         .collect();
@@ -315,6 +339,7 @@ fn write_table(
         Col::new("COMMIT", 12, 0),
         Col::new("BRANCH", 10, 5),
         Col::new("BUILD", 12, 6),
+        Col::new("SIGNED", 8, 0),
     ];
     crate::output::table::write_fit(out, &cols, &cells, width)?;
     Ok(())

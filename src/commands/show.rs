@@ -25,6 +25,8 @@ pub struct ShowImage {
     pub detail: ImageDetail,
     pub provenance: Provenance,
     pub base_image: Option<BaseImage>,
+    /// What refers to it or to an index holding it, in any repository.
+    pub referrers: Vec<crate::store::ReferrerEntry>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -73,6 +75,13 @@ pub fn provenance_of(d: &ImageDetail) -> Provenance {
     links::derive(&links::merged(&d.labels, &d.annotations, &from_index))
 }
 
+/// The image and the indexes that hold it: signatures are usually made on the index.
+pub fn referrer_subjects(d: &ImageDetail) -> Vec<&str> {
+    std::iter::once(d.digest.as_str())
+        .chain(d.indexes.iter().map(|i| i.digest.as_str()))
+        .collect()
+}
+
 fn base_image(store: &Store, p: &Provenance) -> anyhow::Result<Option<BaseImage>> {
     if p.base_name.is_none() && p.base_digest.is_none() {
         return Ok(None);
@@ -107,10 +116,12 @@ pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
     for detail in details {
         let provenance = provenance_of(&detail);
         let base_image = base_image(&store, &provenance)?;
+        let referrers = store.referrers_of(&referrer_subjects(&detail), None)?;
         images.push(ShowImage {
             detail,
             provenance,
             base_image,
+            referrers,
         });
     }
     let tag_history = match (&reference.target, &reference.repository) {
@@ -288,5 +299,6 @@ fn write_image(out: &mut dyn Write, img: &ShowImage) -> std::io::Result<()> {
     }
     map_section(out, "labels", &d.labels)?;
     map_section(out, "annotations", &d.annotations)?;
+    crate::output::referrers::write(out, &img.referrers, &d.digest)?;
     Ok(())
 }

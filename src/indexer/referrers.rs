@@ -413,6 +413,9 @@ impl Referrers {
     }
 }
 
+/// Clock difference between ACR and this host that the ACR rule absorbs.
+const SKEW_SECONDS: i64 = 60;
+
 /// ACR: was anything pushed to the repository after (or about when) the
 /// subject was last listed? ACR bumps lastUpdateTime when a referrer is
 /// pushed; the margin absorbs clock skew between ACR and this host.
@@ -422,7 +425,7 @@ fn pushed_since(pushed: Option<&str>, checked_at: &str) -> bool {
         return false;
     };
     match DateTime::parse_from_rfc3339(p) {
-        Ok(p) => p + chrono::Duration::minutes(5) > c,
+        Ok(p) => p + chrono::Duration::seconds(SKEW_SECONDS) > c,
         // A time we cannot read: list again rather than miss a signature.
         Err(_) => true,
     }

@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod referrers;
 pub mod table;
 pub mod term;
 

@@ -18,7 +18,7 @@ pub use model::{
 };
 pub use read::{ImageRow, RunRow};
 pub use referrers_kind::{classify as classify_referrer, may_hold_statement};
-pub use referrers_read::{ReferrerEntry, ReferrerState, MAX_REFERRER_DEPTH};
+pub use referrers_read::{has_sbom, is_signed, ReferrerEntry, ReferrerState, MAX_REFERRER_DEPTH};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;

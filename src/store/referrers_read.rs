@@ -190,3 +190,21 @@ impl Store {
         self.referrers_of(&subjects, Some((&row.registry, &row.repository)))
     }
 }
+
+/// A signature refers straight to one of `subjects` (the image or its
+/// index); one on an SBOM does not make the image signed.
+pub fn is_signed(refs: &[ReferrerEntry], subjects: &[&str]) -> bool {
+    refs.iter()
+        .any(|r| r.kind == "signature" && subjects.contains(&r.subject.as_str()))
+}
+
+/// An SBOM (or an SBOM attestation) refers straight to one of `subjects`.
+pub fn has_sbom(refs: &[ReferrerEntry], subjects: &[&str]) -> bool {
+    refs.iter().any(|r| {
+        let format = r.format.as_deref().unwrap_or("").to_ascii_lowercase();
+        subjects.contains(&r.subject.as_str())
+            && (r.kind == "sbom"
+                || (r.kind == "attestation"
+                    && (format.contains("spdx") || format.contains("cyclonedx"))))
+    })
+}

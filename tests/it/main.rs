@@ -16,5 +16,6 @@ mod cronjob;
 mod index_fake;
 mod index_real;
 mod production;
+mod referrers_fake;
 mod support;
 mod support_smoke;
