@@ -16,6 +16,7 @@ mod cronjob;
 mod index_fake;
 mod index_real;
 mod production;
+mod referrers_answers;
 mod referrers_fake;
 mod support;
 mod support_smoke;
