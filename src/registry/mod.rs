@@ -6,17 +6,16 @@ mod acr;
 pub mod auth;
 mod client;
 mod counters;
-mod error;
-mod limiter;
+pub(crate) mod error;
+pub mod http;
 mod page;
 mod referrers;
-pub(crate) mod retry;
 mod shutdown;
 mod transport;
 
 pub use acr::{is_acr_host, AcrCatalog, AcrTagPage};
 pub use client::{Client, FetchedManifest, RepoPage, TagPage, MAX_CONFIG_BYTES};
-pub use error::RegistryError;
+pub use error::{RegistryError, Unreachable};
 pub use referrers::{
     apply_filter, cosign_tag, fallback_subject, fallback_tag, CosignTag, ReferrersPage,
     MAX_REFERRER_BYTES,
