@@ -18,5 +18,6 @@ mod index_real;
 mod production;
 mod referrers_answers;
 mod referrers_fake;
+mod referrers_real;
 mod support;
 mod support_smoke;
