@@ -17,7 +17,9 @@ use super::fetch::Fetcher;
 use super::progress::Counts;
 use super::referrers_statement;
 use crate::oci::{Descriptor, Digest};
-use crate::registry::{cosign_tag, fallback_subject, fallback_tag, RegistryError, Shutdown};
+use crate::registry::{
+    cosign_tag, fallback_subject, fallback_tag, CosignTag, RegistryError, Shutdown,
+};
 use crate::store::{
     may_hold_statement, Failure, Record, ReferrerLinks, ReferrerRecord, ReferrerSource,
     ReferrerState, MAX_REFERRER_DEPTH,
@@ -220,7 +222,12 @@ impl Referrers {
                 predicate_type: None,
                 statement: None,
             };
-            if let Err(message) = self.read_statement(fetcher, repo, &mut r).await {
+            // Only `.att` holds a statement; `.sig` and `.sbom` need no fetch.
+            let read = match kind {
+                CosignTag::Attestation => self.read_statement(fetcher, repo, &mut r).await,
+                _ => Ok(()),
+            };
+            if let Err(message) = read {
                 done = false;
                 fail(tx, counts, repo, tag, message).await;
             }

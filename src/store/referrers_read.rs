@@ -208,3 +208,18 @@ pub fn has_sbom(refs: &[ReferrerEntry], subjects: &[&str]) -> bool {
                     && (format.contains("spdx") || format.contains("cyclonedx"))))
     })
 }
+
+impl Store {
+    /// The seam to provenance (origin `referrer`): the in-toto statements
+    /// (JSON) of the SLSA provenance attestations that refer to `subject`
+    /// in any repository, oldest first. `provenance::Statement::parse(text,
+    /// Origin::Referrer)` reads each.
+    pub fn referrer_statements(&self, subject: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT f.statement, f.id FROM referrer_links l JOIN referrers f ON f.id = l.referrer_id
+             WHERE l.subject_digest = ?1 AND f.statement IS NOT NULL ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([subject], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -163,6 +163,14 @@ async fn acr_referrers_api_signatures_sboms_attestations_and_economy() {
     assert_eq!(find(&cdx)["format"], "cyclonedx");
     assert_eq!(find(&slsa)["kind"], "attestation");
     assert_eq!(find(&slsa)["format"], "https://slsa.dev/provenance/v1");
+    // The statement is kept for provenance (origin `referrer`).
+    let store = acr_index::store::Store::open_ro(&env.db()).unwrap();
+    let statements = store.referrer_statements(&signed).unwrap();
+    assert_eq!(statements.len(), 1);
+    let st: Value = serde_json::from_str(&statements[0]).unwrap();
+    assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v1");
+    assert!(store.referrer_statements(&bare).unwrap().is_empty());
+    drop(store);
     assert_eq!(
         find(&sbom_sig)["subject"],
         spdx.as_str(),
@@ -284,9 +292,13 @@ async fn without_the_api_one_probe_per_repository_then_the_tag_schema() {
     assert_eq!(rows[0]["referrers"][0]["source"], "tag-schema");
     assert_eq!(rows[0]["referrers"][0]["digest"], sig.as_str());
 
-    // Warm: nothing new, nothing due; not even a probe.
+    // Warm: nothing new, nothing due; not even a probe, and the cosign
+    // signature costs nothing beyond its tag's HEAD.
     index(&env, &fake, &[]).success();
-    assert_eq!(referrers_requests(&env), 0, "{}", last_requests(&env));
+    let warm = last_requests(&env);
+    assert_eq!(referrers_requests(&env), 0, "{warm}");
+    assert_eq!(warm.get("manifest_get"), None, "{warm}");
+    assert_eq!(warm.get("blob_get"), None, "{warm}");
 
     // A signature added by tag schema after the first run: the new tag is the signal.
     let sig2 = push_referrer(
