@@ -384,3 +384,63 @@ fn conflicting_or_empty_referrer_filters_are_usage_errors() {
     assert!(r.stderr.contains("--artifact-type"), "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"));
 }
+
+/// The artifactType filter through the library client: taken as applied
+/// only when the registry says so, filtered by the client otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifact_type_filter_is_trusted_only_with_the_header() {
+    use acr_index::registry::{auth::Credential, Client, Settings, Shutdown};
+    for filters in [true, false] {
+        let fake = FakeRegistry::start(Options {
+            referrers: Some(ReferrersApi {
+                page_size: 100,
+                filters,
+            }),
+            ..Options::default()
+        })
+        .await;
+        let (img, _) = fake.put_image("app", "v1", json!({}));
+        let sig = push_referrer(
+            &fake,
+            "app",
+            &img,
+            NOTATION,
+            "application/jose+json",
+            b"{}",
+            &[],
+        );
+        push_referrer(&fake, "app", &img, SPDX, SPDX, b"{}", &[]);
+        let base = url::Url::parse(&fake.url).unwrap();
+        let client = Client::new(
+            base,
+            Credential::Anonymous,
+            Settings::default(),
+            Shutdown::default(),
+        )
+        .unwrap();
+        let subject: acr_index::oci::Digest = img.parse().unwrap();
+        let url = client.referrers_url("app", &subject, Some(NOTATION));
+        assert!(url.as_str().contains("artifactType="), "{url}");
+        let page = client
+            .referrers_page("app", url)
+            .await
+            .unwrap()
+            .expect("the API exists");
+        let got: Vec<String> = page
+            .descriptors
+            .iter()
+            .map(|d| d.digest.to_string())
+            .collect();
+        assert_eq!(
+            got,
+            [sig.clone()],
+            "filters applied by the registry: {filters}"
+        );
+        let all = client
+            .referrers_page("app", client.referrers_url("app", &subject, None))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(all.descriptors.len(), 2);
+    }
+}
