@@ -433,7 +433,7 @@ async fn artifact_type_filter_is_trusted_only_with_the_header() {
             .collect();
         assert_eq!(
             got,
-            [sig.clone()],
+            std::slice::from_ref(&sig),
             "filters applied by the registry: {filters}"
         );
         let all = client
