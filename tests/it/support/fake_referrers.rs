@@ -174,7 +174,8 @@ pub fn dsse(statement: &Value) -> Vec<u8> {
     encode(&json!({"payloadType": "application/vnd.in-toto+json", "payload": payload, "signatures": [{"sig": "c2ln"}]})).0
 }
 
-/// A SLSA v1 provenance statement for `subject`.
+/// A SLSA v1 provenance statement for `subject`, as BuildKit writes it
+/// (`docker buildx build --attest type=provenance` then `oras attach`).
 pub fn slsa_statement(subject: &str, repo_url: &str, commit: &str) -> Value {
     json!({
         "_type": "https://in-toto.io/Statement/v1",
@@ -182,11 +183,13 @@ pub fn slsa_statement(subject: &str, repo_url: &str, commit: &str) -> Value {
         "predicateType": "https://slsa.dev/provenance/v1",
         "predicate": {
             "buildDefinition": {
-                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
-                "externalParameters": {"workflow": {"repository": repo_url, "ref": "refs/heads/main"}},
-                "resolvedDependencies": [{"uri": format!("git+{repo_url}@refs/heads/main"), "digest": {"gitCommit": commit}}]
+                "buildType": "https://mobyproject.org/buildkit@v1",
+                "externalParameters": {"configSource": {"uri": format!("{repo_url}.git#refs/heads/main"), "digest": {"sha1": commit}}}
             },
-            "runDetails": {"builder": {"id": "https://github.com/actions/runner"}}
+            "runDetails": {
+                "builder": {"id": format!("{repo_url}/actions/runs/4242")},
+                "metadata": {"buildkit_metadata": {"vcs": {"source": format!("{repo_url}.git"), "revision": commit}}}
+            }
         }
     })
 }
