@@ -9,6 +9,7 @@ mod counters;
 mod error;
 mod limiter;
 mod page;
+pub mod rate;
 pub(crate) mod retry;
 mod shutdown;
 mod transport;

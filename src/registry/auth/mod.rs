@@ -4,6 +4,7 @@
 
 pub mod challenge;
 mod endpoint;
+pub mod scopes;
 mod secret;
 mod token;
 

@@ -1,0 +1,388 @@
+//! The request rate, found rather than configured: a pure controller fed
+//! with what the registry answered and when.
+//!
+//! - No limit is known at the start: requests go at the pace concurrency
+//!   allows, so a registry with room is not slowed down.
+//! - ACR sends `x-ms-ratelimit-remaining-calls-per-second` on its answers
+//!   (what is left of its read budget, per second). Our own recent
+//!   goodput plus that remainder is the registry's limit; the controller
+//!   paces a little under it and so never meets a 429 in steady state.
+//! - Without that header it is AIMD: a 429 cuts the rate to a share of the
+//!   goodput that met it (once per episode, not once per answer), success
+//!   raises it again, quickly far below the rate that was throttled and
+//!   slowly near it.
+//! - `Retry-After` on a 429 holds back every request, not only the one
+//!   that met it; `--max-rps` stays a ceiling over all of it.
+//!
+//! Every method takes `now`: the controller reads no clock, so tests drive
+//! it as a function of observations and time.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The header ACR sends with what is left of its request budget.
+pub const REMAINING_HEADER: &str = "x-ms-ratelimit-remaining-calls-per-second";
+
+/// Share of the estimated limit used when the registry tells its remainder:
+/// enough headroom that jitter in when requests land does not cross it.
+const HEADROOM: f64 = 0.95;
+/// Multiplicative decrease on a 429 without the header.
+const DECREASE: f64 = 0.8;
+/// Below this share of the throttled rate the rate grows fast.
+const NEAR_LIMIT: f64 = 0.9;
+/// Never slower than this (requests per second).
+const MIN_RATE: f64 = 0.5;
+/// Pause for everyone after a 429 without Retry-After.
+const DEFAULT_PAUSE: Duration = Duration::from_millis(500);
+/// A server-given pause longer than this is cut to it (hostile values).
+pub const MAX_PAUSE: Duration = Duration::from_secs(300);
+/// Goodput is measured over this window.
+const WINDOW: Duration = Duration::from_secs(1);
+/// Bound on the goodput window's memory, whatever the rate.
+const MAX_WINDOW_ENTRIES: usize = 100_000;
+/// Weight of a new limit estimate (the header's value jitters by +-1).
+const SMOOTHING: f64 = 0.2;
+
+/// What one answer said about the registry's load.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation {
+    /// When the request was sent: answers to requests sent before the last
+    /// decrease belong to the episode that caused it.
+    pub sent_at: Instant,
+    pub status: u16,
+    /// `Retry-After` of a 429 or 503, parsed.
+    pub retry_after: Option<Duration>,
+    /// The remaining-calls header, validated.
+    pub remaining_per_second: Option<f64>,
+}
+
+/// Parse the remaining-calls header: a finite, non-negative number.
+pub fn parse_remaining(value: &str) -> Option<f64> {
+    let v: f64 = value.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0).then_some(v.min(1e6))
+}
+
+#[derive(Debug)]
+pub struct RateController {
+    ceiling: Option<f64>,
+    /// None: no limit known; the pace is what concurrency allows.
+    rate: Option<f64>,
+    next_slot: Instant,
+    not_before: Option<Instant>,
+    /// Answers (other than 429) in the last WINDOW.
+    goodput: VecDeque<Instant>,
+    /// The goodput that met the last 429: where growth slows down.
+    throttled_at: Option<f64>,
+    /// Smoothed limit estimate from the remaining-calls header.
+    header_limit: Option<f64>,
+    last_decrease: Option<Instant>,
+    last_growth: Instant,
+    throttled: u64,
+}
+
+impl RateController {
+    /// `ceiling` is `--max-rps`; with it the controller starts there.
+    pub fn new(ceiling: Option<f64>, now: Instant) -> RateController {
+        let ceiling = ceiling.filter(|c| c.is_finite() && *c > 0.0);
+        RateController {
+            ceiling,
+            rate: ceiling,
+            next_slot: now,
+            not_before: None,
+            goodput: VecDeque::new(),
+            throttled_at: None,
+            header_limit: None,
+            last_decrease: None,
+            last_growth: now,
+            throttled: 0,
+        }
+    }
+
+    /// The current pace in requests per second (None: unpaced).
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+
+    /// Until when every request is held back (Retry-After).
+    pub fn not_before(&self) -> Option<Instant> {
+        self.not_before
+    }
+
+    /// 429 answers observed.
+    pub fn throttled(&self) -> u64 {
+        self.throttled
+    }
+
+    /// Ask to send at `now`: None means go (the slot is taken), Some(t)
+    /// means ask again at t.
+    pub fn try_admit(&mut self, now: Instant) -> Option<Instant> {
+        if let Some(nb) = self.not_before {
+            if nb > now {
+                return Some(nb);
+            }
+            self.not_before = None;
+        }
+        let Some(rate) = self.rate else {
+            return None;
+        };
+        if self.next_slot > now {
+            return Some(self.next_slot);
+        }
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        // A late wake-up keeps its slot (the pace does not sag by the timer's
+        // lag), but idle time is not banked beyond one interval.
+        let slot = self.next_slot.max(now.checked_sub(interval).unwrap_or(now));
+        self.next_slot = slot + interval;
+        None
+    }
+
+    pub fn observe(&mut self, now: Instant, o: &Observation) {
+        while let Some(t) = self.goodput.front() {
+            if now.duration_since(*t) > WINDOW || self.goodput.len() > MAX_WINDOW_ENTRIES {
+                self.goodput.pop_front();
+            } else {
+                break;
+            }
+        }
+        if o.status == 429 {
+            self.on_throttled(now, o);
+        } else {
+            self.goodput.push_back(now);
+            match o.remaining_per_second {
+                Some(h) => self.from_header(h),
+                None => self.grow(now),
+            }
+        }
+        if let (Some(r), Some(c)) = (self.rate, self.ceiling) {
+            self.rate = Some(r.min(c));
+        }
+    }
+
+    /// Our own goodput over the last window, per second.
+    fn own_rate(&self) -> f64 {
+        self.goodput.len() as f64 / WINDOW.as_secs_f64()
+    }
+
+    fn from_header(&mut self, remaining: f64) {
+        let estimate = self.own_rate() + remaining;
+        let smoothed = match self.header_limit {
+            Some(prev) => prev + SMOOTHING * (estimate - prev),
+            None => estimate,
+        };
+        self.header_limit = Some(smoothed);
+        self.rate = Some((smoothed * HEADROOM).max(MIN_RATE));
+    }
+
+    fn on_throttled(&mut self, now: Instant, o: &Observation) {
+        self.throttled += 1;
+        let pause = o.retry_after.unwrap_or(DEFAULT_PAUSE).min(MAX_PAUSE);
+        let until = now + pause;
+        if self.not_before.is_none_or(|t| t < until) {
+            self.not_before = Some(until);
+        }
+        // Answers to requests already on their way when we slowed down are
+        // the same episode: one decrease per episode.
+        if self.last_decrease.is_some_and(|d| o.sent_at < d) {
+            return;
+        }
+        let got = self.own_rate().max(MIN_RATE);
+        self.throttled_at = Some(got);
+        let base = self.rate.map_or(got, |r| r.min(got.max(MIN_RATE)));
+        let mut cut = (base * DECREASE).max(MIN_RATE);
+        if let Some(limit) = self.header_limit {
+            // The registry's own figure was too optimistic: trust it less.
+            self.header_limit = Some(limit * DECREASE);
+            cut = cut.min(limit * DECREASE * HEADROOM);
+        }
+        self.rate = Some(cut.max(MIN_RATE));
+        self.last_decrease = Some(now);
+        self.last_growth = now;
+    }
+
+    /// Additive increase per second of successful answers: fast while far
+    /// below the rate that was throttled, slow near and above it.
+    fn grow(&mut self, now: Instant) {
+        let dt = now.duration_since(self.last_growth).as_secs_f64().min(1.0);
+        self.last_growth = now;
+        let Some(r) = self.rate else { return };
+        if self.ceiling.is_some_and(|c| r >= c) {
+            return;
+        }
+        let step = match self.throttled_at {
+            Some(limit) if r >= NEAR_LIMIT * limit => (0.02 * limit).max(0.5),
+            Some(limit) => (0.5 * limit).max(1.0),
+            None => (0.5 * r).max(1.0),
+        };
+        // Only a rate that binds grows: when concurrency holds the pace
+        // below it, raising it would bank a burst for later.
+        let used = self.own_rate();
+        if r > 2.0 * used + 2.0 {
+            return;
+        }
+        self.rate = Some(r + step * dt);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(t0: Instant, n: u64) -> Instant {
+        t0 + Duration::from_millis(n)
+    }
+
+    fn ok(sent_at: Instant, remaining: Option<f64>) -> Observation {
+        Observation {
+            sent_at,
+            status: 200,
+            retry_after: None,
+            remaining_per_second: remaining,
+        }
+    }
+
+    fn too_many(sent_at: Instant, after: Option<u64>) -> Observation {
+        Observation {
+            sent_at,
+            status: 429,
+            retry_after: after.map(Duration::from_secs),
+            remaining_per_second: None,
+        }
+    }
+
+    #[test]
+    fn unknown_limit_means_unpaced_and_ceiling_paces() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(None, t0);
+        for _ in 0..100 {
+            assert_eq!(c.try_admit(t0), None);
+        }
+        let mut c = RateController::new(Some(10.0), t0);
+        assert_eq!(c.try_admit(t0), None);
+        assert_eq!(c.try_admit(t0), Some(ms(t0, 100)));
+        assert_eq!(c.try_admit(ms(t0, 100)), None);
+        assert_eq!(c.try_admit(ms(t0, 150)), Some(ms(t0, 200)));
+    }
+
+    #[test]
+    fn a_late_wake_up_keeps_the_pace_but_idle_time_is_not_banked() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(Some(10.0), t0);
+        assert_eq!(c.try_admit(t0), None);
+        // Woken 5 ms late: the next slot is still 200 ms, not 205.
+        assert_eq!(c.try_admit(ms(t0, 105)), None);
+        assert_eq!(c.try_admit(ms(t0, 105)), Some(ms(t0, 200)));
+        // After 10 s idle: two at once at most, then the pace again.
+        let t = ms(t0, 10_000);
+        assert_eq!(c.try_admit(t), None);
+        assert_eq!(c.try_admit(t), None);
+        assert_eq!(c.try_admit(t), Some(ms(t0, 10_100)));
+    }
+
+    #[test]
+    fn a_429_holds_everyone_for_retry_after_and_cuts_the_rate_once() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(None, t0);
+        // 50 answers in the last second, then a 429 with Retry-After: 2.
+        for i in 0..50 {
+            c.observe(ms(t0, 500 + i * 10), &ok(ms(t0, 490 + i * 10), None));
+        }
+        let now = ms(t0, 1000);
+        c.observe(now, &too_many(ms(t0, 990), Some(2)));
+        assert_eq!(c.not_before(), Some(ms(t0, 3000)));
+        assert_eq!(c.try_admit(ms(t0, 2999)), Some(ms(t0, 3000)));
+        let cut = c.rate().unwrap();
+        assert!((cut - 40.0).abs() < 0.5, "{cut}");
+        // More 429s for requests sent before the cut: same episode.
+        c.observe(ms(t0, 1001), &too_many(ms(t0, 995), Some(2)));
+        c.observe(ms(t0, 1002), &too_many(ms(t0, 999), None));
+        assert_eq!(c.rate(), Some(cut));
+        assert_eq!(c.throttled(), 3);
+        // A 429 for a request sent after the cut is a new episode.
+        c.observe(ms(t0, 3100), &too_many(ms(t0, 3050), Some(1)));
+        assert!(c.rate().unwrap() < cut);
+        assert_eq!(c.not_before(), Some(ms(t0, 4100)));
+    }
+
+    #[test]
+    fn success_raises_the_rate_fast_then_slowly_near_the_throttled_rate() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(None, t0);
+        for i in 0..100 {
+            c.observe(ms(t0, i * 10), &ok(ms(t0, i * 10), None));
+        }
+        c.observe(ms(t0, 1000), &too_many(ms(t0, 995), Some(0)));
+        let after_cut = c.rate().unwrap();
+        assert!((after_cut - 80.0).abs() < 1.0, "{after_cut}");
+        // Answers at the paced rate for one second: fast growth (0.5 x limit/s).
+        let mut t = 1000;
+        let step = (1000.0 / after_cut) as u64;
+        while t < 1200 {
+            t += step;
+            c.observe(ms(t0, t), &ok(ms(t0, t - 1), None));
+        }
+        let r1 = c.rate().unwrap();
+        assert!(r1 > after_cut + 5.0, "{r1}");
+        // Near the throttled rate: slow growth (2% of it per second).
+        while t < 5000 {
+            t += 10;
+            c.observe(ms(t0, t), &ok(ms(t0, t - 1), None));
+        }
+        let r2 = c.rate().unwrap();
+        assert!(r2 >= 90.0 && r2 < 100.0 + 2.0 * 4.0, "{r2}");
+    }
+
+    #[test]
+    fn an_idle_or_concurrency_bound_run_does_not_bank_rate() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(None, t0);
+        c.observe(ms(t0, 10), &ok(t0, None));
+        c.observe(ms(t0, 20), &too_many(t0, Some(0)));
+        let r = c.rate().unwrap();
+        // One answer a second for a minute: the rate stays near where it was.
+        for s in 1..60 {
+            c.observe(ms(t0, s * 1000), &ok(ms(t0, s * 1000 - 5), None));
+        }
+        assert!(c.rate().unwrap() <= 7.0, "{r} -> {:?}", c.rate());
+    }
+
+    #[test]
+    fn the_remaining_header_sets_the_pace_under_the_limit() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(None, t0);
+        // A registry limited to 50/s: after k answers it says 50 - k remain.
+        for k in 1..=16u64 {
+            c.observe(ms(t0, k), &ok(t0, Some(50.0 - k as f64)));
+        }
+        let r = c.rate().unwrap();
+        assert!((r - 50.0 * HEADROOM).abs() < 0.5, "{r}");
+        // Paced at ~47.6/s, the registry says ~2.4 remain: the rate holds.
+        for k in 0..200u64 {
+            let t = 20 + k * 21;
+            c.observe(ms(t0, t), &ok(ms(t0, t - 5), Some(2.4)));
+        }
+        let r = c.rate().unwrap();
+        assert!(r > 45.0 && r < 50.0, "{r}");
+        // Hostile or garbled values are refused.
+        assert_eq!(parse_remaining("166.366667"), Some(166.366667));
+        assert_eq!(parse_remaining("NaN"), None);
+        assert_eq!(parse_remaining("-3"), None);
+        assert_eq!(parse_remaining("1e300"), Some(1e6));
+    }
+
+    #[test]
+    fn the_ceiling_caps_every_estimate() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(Some(20.0), t0);
+        c.observe(ms(t0, 1), &ok(t0, Some(1000.0)));
+        assert_eq!(c.rate(), Some(20.0));
+        for i in 0..1000 {
+            c.observe(ms(t0, 2 + i), &ok(t0, None));
+        }
+        assert_eq!(c.rate(), Some(20.0));
+        // A 429 still cuts under the ceiling, and Retry-After is bounded.
+        c.observe(ms(t0, 2000), &too_many(ms(t0, 1999), Some(100_000)));
+        assert!(c.rate().unwrap() < 20.0);
+        assert_eq!(c.not_before(), Some(ms(t0, 2000) + MAX_PAUSE));
+    }
+}
