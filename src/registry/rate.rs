@@ -123,9 +123,7 @@ impl RateController {
             }
             self.not_before = None;
         }
-        let Some(rate) = self.rate else {
-            return None;
-        };
+        let rate = self.rate?;
         if self.next_slot > now {
             return Some(self.next_slot);
         }
@@ -150,7 +148,7 @@ impl RateController {
         } else {
             self.goodput.push_back(now);
             match o.remaining_per_second {
-                Some(h) => self.from_header(h),
+                Some(h) => self.follow_header(h),
                 None => self.grow(now),
             }
         }
@@ -164,7 +162,7 @@ impl RateController {
         self.goodput.len() as f64 / WINDOW.as_secs_f64()
     }
 
-    fn from_header(&mut self, remaining: f64) {
+    fn follow_header(&mut self, remaining: f64) {
         let estimate = self.own_rate() + remaining;
         let smoothed = match self.header_limit {
             Some(prev) => prev + SMOOTHING * (estimate - prev),
