@@ -259,6 +259,7 @@ fn token(s: &State, f: &[(String, String)]) -> Response {
 }
 
 /// Does the request's token allow `action` on `kind:name`? Err is the 401.
+#[allow(clippy::result_large_err)]
 pub fn allowed(
     s: &State,
     h: &HeaderMap,
