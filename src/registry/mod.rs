@@ -3,13 +3,13 @@
 //! HTTP, attaches credentials, retries, throttles and follows redirects.
 
 mod acr;
+pub mod adaptive;
 pub mod auth;
 mod client;
 mod counters;
 mod error;
 mod limiter;
 mod page;
-pub mod rate;
 pub(crate) mod retry;
 mod shutdown;
 mod transport;

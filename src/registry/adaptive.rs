@@ -43,13 +43,17 @@ const WINDOW: Duration = Duration::from_secs(1);
 const MAX_WINDOW_ENTRIES: usize = 100_000;
 /// Weight of a new limit estimate (the header's value jitters by +-1).
 const SMOOTHING: f64 = 0.2;
+/// Without send times: 429s this soon after a decrease are its echo.
+const EPISODE: Duration = Duration::from_millis(250);
 
 /// What one answer said about the registry's load.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation {
-    /// When the request was sent: answers to requests sent before the last
-    /// decrease belong to the episode that caused it.
-    pub sent_at: Instant,
+    /// When the request was sent, if known: answers to requests sent
+    /// before the last decrease belong to the episode that caused it.
+    /// Without it, a 429 during the pause (or within EPISODE of the
+    /// decrease) is taken to be one of those.
+    pub sent_at: Option<Instant>,
     pub status: u16,
     /// `Retry-After` of a 429 or 503, parsed.
     pub retry_after: Option<Duration>,
@@ -176,12 +180,18 @@ impl RateController {
         self.throttled += 1;
         let pause = o.retry_after.unwrap_or(DEFAULT_PAUSE).min(MAX_PAUSE);
         let until = now + pause;
+        let paused_until = self.not_before;
         if self.not_before.is_none_or(|t| t < until) {
             self.not_before = Some(until);
         }
         // Answers to requests already on their way when we slowed down are
         // the same episode: one decrease per episode.
-        if self.last_decrease.is_some_and(|d| o.sent_at < d) {
+        let same_episode = self.last_decrease.is_some_and(|d| match o.sent_at {
+            Some(sent) => sent < d,
+            // Still inside the pause: nothing new was sent since the cut.
+            None => now < d + EPISODE || paused_until.is_some_and(|nb| now < nb),
+        });
+        if same_episode {
             return;
         }
         let got = self.own_rate().max(MIN_RATE);
@@ -232,7 +242,7 @@ mod tests {
 
     fn ok(sent_at: Instant, remaining: Option<f64>) -> Observation {
         Observation {
-            sent_at,
+            sent_at: Some(sent_at),
             status: 200,
             retry_after: None,
             remaining_per_second: remaining,
@@ -241,7 +251,7 @@ mod tests {
 
     fn too_many(sent_at: Instant, after: Option<u64>) -> Observation {
         Observation {
-            sent_at,
+            sent_at: Some(sent_at),
             status: 429,
             retry_after: after.map(Duration::from_secs),
             remaining_per_second: None,
@@ -300,6 +310,29 @@ mod tests {
         c.observe(ms(t0, 3100), &too_many(ms(t0, 3050), Some(1)));
         assert!(c.rate().unwrap() < cut);
         assert_eq!(c.not_before(), Some(ms(t0, 4100)));
+    }
+
+    #[test]
+    fn without_send_times_429s_during_the_pause_are_one_episode() {
+        let t0 = Instant::now();
+        let mut c = RateController::new(None, t0);
+        for i in 0..50 {
+            c.observe(ms(t0, 500 + i * 10), &ok(ms(t0, 490 + i * 10), None));
+        }
+        let echo = |after| Observation {
+            sent_at: None,
+            status: 429,
+            retry_after: Some(Duration::from_secs(after)),
+            remaining_per_second: None,
+        };
+        c.observe(ms(t0, 1000), &echo(1));
+        let cut = c.rate().unwrap();
+        c.observe(ms(t0, 1100), &echo(1));
+        c.observe(ms(t0, 1900), &echo(1));
+        assert_eq!(c.rate(), Some(cut));
+        // After the pause and the echo window: a new episode.
+        c.observe(ms(t0, 3500), &echo(1));
+        assert!(c.rate().unwrap() < cut);
     }
 
     #[test]
