@@ -3,7 +3,6 @@
 //! HTTP, attaches credentials, retries, throttles and follows redirects.
 
 mod acr;
-pub mod adaptive;
 pub mod auth;
 mod client;
 mod counters;

@@ -118,13 +118,15 @@ impl ScopePlanner {
         }
     }
 
-    /// A challenge asked for `scope`: its actions are asked for every
-    /// repository from now on (a token server grants what it can).
+    /// A challenge asked for `scope`: its read actions are asked for every
+    /// repository from now on (a token server grants what it can). Write
+    /// actions are never asked for: this program only reads.
     pub fn learn_challenge(&mut self, scope: &str) {
         for s in scope.split(' ') {
             if let Some(a) = parse_scope(s).filter(|a| a.kind == "repository") {
                 for action in a.actions {
-                    if !self.actions.contains(&action) && self.actions.len() < 8 {
+                    let read = action == "pull" || action == "metadata_read";
+                    if read && !self.actions.contains(&action) {
                         self.actions.push(action);
                     }
                 }
@@ -398,8 +400,8 @@ mod tests {
         assert_eq!(
             p.plan(&repo("a")),
             vec![
-                "repository:a:pull,push,metadata_read",
-                "repository:b:pull,push,metadata_read"
+                "repository:a:pull,metadata_read",
+                "repository:b:pull,metadata_read"
             ]
         );
         assert_eq!(p.plan(&Need::Catalog), vec!["registry:catalog:*"]);

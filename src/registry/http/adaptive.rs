@@ -17,8 +17,12 @@
 //! Every method takes `now`: the controller reads no clock, so tests drive
 //! it as a function of observations and time.
 
+use super::policy::parse_retry_after;
+use super::rate::RateControl;
+use futures::future::BoxFuture;
+use reqwest::header::HeaderMap;
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 /// The header ACR sends with what is left of its request budget.
@@ -35,8 +39,9 @@ const NEAR_LIMIT: f64 = 0.9;
 const MIN_RATE: f64 = 0.5;
 /// Pause for everyone after a 429 without Retry-After.
 const DEFAULT_PAUSE: Duration = Duration::from_millis(500);
-/// A server-given pause longer than this is cut to it (hostile values).
-pub const MAX_PAUSE: Duration = Duration::from_secs(300);
+/// A server-given pause longer than this is cut to it (hostile values),
+/// the same bound the retry policy uses.
+pub const MAX_PAUSE: Duration = super::policy::MAX_RETRY_AFTER;
 /// Goodput is measured over this window.
 const WINDOW: Duration = Duration::from_secs(1);
 /// Bound on the goodput window's memory, whatever the rate.
@@ -229,6 +234,57 @@ impl RateController {
             return;
         }
         self.rate = Some(r + step * dt);
+    }
+}
+
+/// The controller behind the HTTP layer's [`RateControl`]: one per run,
+/// shared by every request (token requests included).
+pub struct AdaptiveRate {
+    ctl: std::sync::Mutex<RateController>,
+    /// Waiters queue here (FIFO), so one sleeps for the next slot at a time.
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl AdaptiveRate {
+    pub fn new(ceiling: Option<f64>) -> AdaptiveRate {
+        AdaptiveRate {
+            ctl: std::sync::Mutex::new(RateController::new(ceiling, Instant::now())),
+            gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The pace now (None: unpaced), for logs and tests.
+    pub fn rate(&self) -> Option<f64> {
+        self.ctl.lock().unwrap().rate()
+    }
+}
+
+impl RateControl for AdaptiveRate {
+    fn acquire(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let _turn = self.gate.lock().await;
+            loop {
+                let wait = self.ctl.lock().unwrap().try_admit(Instant::now());
+                match wait {
+                    None => return,
+                    Some(t) => tokio::time::sleep_until(t).await,
+                }
+            }
+        })
+    }
+
+    fn observe(&self, status: Option<u16>, headers: Option<&HeaderMap>, now: Instant) {
+        let (Some(status), Some(headers)) = (status, headers) else {
+            return;
+        };
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let o = Observation {
+            sent_at: None,
+            status,
+            retry_after: text("retry-after").and_then(|v| parse_retry_after(v, SystemTime::now())),
+            remaining_per_second: text(REMAINING_HEADER).and_then(parse_remaining),
+        };
+        self.ctl.lock().unwrap().observe(now, &o);
     }
 }
 
