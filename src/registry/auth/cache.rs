@@ -7,12 +7,6 @@ use super::Token;
 use crate::registry::RegistryError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::time::Instant;
-
-/// A token fetched this recently is not fetched again for a 401: the
-/// other requests that met the same expiry renew nothing twice.
-const RENEWED_RECENTLY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -22,7 +16,9 @@ enum Key {
     Repo(String),
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<(Token, Instant)>>>;
+/// A token and the scopes it was asked for: renewing it asks for the same
+/// ones, so every repository that shares the slot stays covered.
+type Slot = Arc<tokio::sync::Mutex<Option<(Token, Vec<String>)>>>;
 
 #[derive(Default)]
 pub struct Tokens {
@@ -30,6 +26,7 @@ pub struct Tokens {
     slots: Mutex<HashMap<Key, Slot>>,
     /// Hints given before the planner exists (before the first challenge).
     early_hints: Mutex<Vec<String>>,
+    refresh_seen: std::sync::atomic::AtomicBool,
 }
 
 impl Tokens {
@@ -65,6 +62,12 @@ impl Tokens {
 
     pub fn learn_refresh_token(&self, token: &str) {
         self.with(|p| p.learn_refresh_token(token));
+        self.refresh_seen
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn knows_refresh_token(&self) -> bool {
+        self.refresh_seen.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A request with the wildcard token met `insufficient_scope`.
@@ -96,13 +99,15 @@ impl Tokens {
             .clone()
     }
 
-    /// The token for a request in `scope`: the cached one while fresh
-    /// (`renew`: unless it was refused and is not brand new), else one
-    /// fetched by `fetch` for the scopes the planner names.
+    /// The token for a request in `scope`: the cached one while fresh,
+    /// else one fetched by `fetch` for the scopes the planner names.
+    /// `refused` is a 401's: Some(token the request carried); the cached
+    /// token is then renewed only if it is that one (requests that met the
+    /// same expiry renew it once, not once each).
     pub async fn get<F, Fut>(
         &self,
         scope: &str,
-        renew: bool,
+        refused: Option<Option<&str>>,
         fetch: F,
     ) -> Result<Token, RegistryError>
     where
@@ -119,19 +124,25 @@ impl Tokens {
             if self.key(&need) != key || !Arc::ptr_eq(&self.slot(&key), &slot) {
                 continue;
             }
-            if let Some((t, at)) = guard.as_ref() {
-                let usable = t.is_fresh() && (!renew || at.elapsed() < RENEWED_RECENTLY);
-                if usable {
+            if let Some((t, _)) = guard.as_ref() {
+                let stale = match refused {
+                    Some(sent) => sent.is_some_and(|s| s == t.value.expose()),
+                    None => false,
+                };
+                if t.is_fresh() && !stale {
                     return Ok(t.clone());
                 }
             }
-            let scopes = self
-                .with(|p| p.plan(&need))
-                .unwrap_or_else(|| vec![scope.to_string()]);
+            let scopes = match guard.as_ref() {
+                Some((_, asked)) => asked.clone(),
+                None => self
+                    .with(|p| p.plan(&need))
+                    .unwrap_or_else(|| vec![scope.to_string()]),
+            };
             if key != Key::Run {
                 self.file_batch(&scopes, &slot);
             }
-            let token = fetch(scopes).await?;
+            let token = fetch(scopes.clone()).await?;
             let before = self.with(|p| p.mode());
             self.with(|p| p.learn_grant(token.value.expose()));
             let after = self.with(|p| p.mode());
@@ -144,7 +155,7 @@ impl Tokens {
                     slots.insert(Key::Repo(r.clone()), slot.clone());
                 }
             }
-            *guard = Some((token.clone(), Instant::now()));
+            *guard = Some((token.clone(), scopes));
             return Ok(token);
         }
     }

@@ -93,29 +93,45 @@ impl Auth {
 
     /// Credentials for one request in `scope`, for the HTTP layer.
     pub fn scoped<'a>(&'a self, scope: &'a str) -> Scoped<'a> {
-        Scoped { auth: self, scope }
+        Scoped {
+            auth: self,
+            scope,
+            sent: Mutex::new(None),
+        }
     }
 
     /// The Authorization header for a request in `scope`, fetching a token
     /// first when the registry is known to want one.
     pub async fn header_for(&self, scope: &str) -> Result<Option<HeaderValue>, RegistryError> {
+        Ok(self.bearer_for(scope).await?.map(|(h, _)| h))
+    }
+
+    /// The header and, for a bearer token, the token it carries.
+    async fn bearer_for(
+        &self,
+        scope: &str,
+    ) -> Result<Option<(HeaderValue, Option<Secret>)>, RegistryError> {
         let scheme = self.scheme.lock().unwrap().clone();
         match scheme {
             Scheme::Unknown => Ok(None),
-            Scheme::Basic => Ok(self.basic_header()),
+            Scheme::Basic => Ok(self.basic_header().map(|h| (h, None))),
             Scheme::Bearer { realm, service } => {
-                let token = self.token(&realm, &service, scope, false).await?;
-                Ok(Some(sensitive(&format!("Bearer {}", token.value.expose()))))
+                let token = self.token(&realm, &service, scope, None).await?;
+                let h = sensitive(&format!("Bearer {}", token.value.expose()));
+                Ok(Some((h, Some(token.value))))
             }
         }
     }
 
     /// React to a 401: learn the scheme from the challenge and get fresh
     /// credentials for `scope`. The caller retries the request once.
+    /// React to a 401 to a request that carried `sent` (its bearer token,
+    /// if any): learn the scheme and get fresh credentials for `scope`.
     pub async fn on_challenge(
         &self,
         www_authenticate: Option<&str>,
         scope: &str,
+        sent: Option<&Secret>,
     ) -> Result<(), RegistryError> {
         let challenges = challenge::parse(www_authenticate.unwrap_or(""));
         if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
@@ -140,7 +156,8 @@ impl Auth {
                 realm: realm.clone(),
                 service: service.clone(),
             };
-            self.token(&realm, &service, scope, true).await?;
+            self.token(&realm, &service, scope, Some(sent.map(Secret::expose)))
+                .await?;
             return Ok(());
         }
         if challenges.iter().any(|c| c.scheme == "basic") {
@@ -194,15 +211,17 @@ impl Auth {
         realm: &Url,
         service: &str,
         scope: &str,
-        force: bool,
+        refused: Option<Option<&str>>,
     ) -> Result<Token, RegistryError> {
-        // The refresh token first: an ABAC registry's says so, and the
-        // planner must know before it names scopes.
-        if let Some(r) = self.refresh_token(service).await? {
-            self.tokens.learn_refresh_token(r.expose());
+        // The refresh token first (once): an ABAC registry's says so, and
+        // the planner must know before it names scopes.
+        if !self.tokens.knows_refresh_token() {
+            if let Some(r) = self.refresh_token(service).await? {
+                self.tokens.learn_refresh_token(r.expose());
+            }
         }
         self.tokens
-            .get(scope, force, |scopes| async move {
+            .get(scope, refused, |scopes| async move {
                 self.fetch_token(realm, service, &scopes).await
             })
             .await
@@ -284,14 +303,30 @@ impl Auth {
 pub struct Scoped<'a> {
     auth: &'a Auth,
     scope: &'a str,
+    /// The token this request last carried: a 401 renews it only if no
+    /// other request has renewed it already.
+    sent: Mutex<Option<Secret>>,
 }
 
 impl Authorize for Scoped<'_> {
     fn header(&self) -> BoxFuture<'_, Result<Option<HeaderValue>, RegistryError>> {
-        Box::pin(self.auth.header_for(self.scope))
+        Box::pin(async move {
+            let found = self.auth.bearer_for(self.scope).await?;
+            let (header, token) = match found {
+                Some((h, t)) => (Some(h), t),
+                None => (None, None),
+            };
+            *self.sent.lock().unwrap() = token;
+            Ok(header)
+        })
     }
     fn renew<'a>(&'a self, challenge: Option<&'a str>) -> BoxFuture<'a, Result<(), RegistryError>> {
-        Box::pin(self.auth.on_challenge(challenge, self.scope))
+        Box::pin(async move {
+            let sent = self.sent.lock().unwrap().clone();
+            self.auth
+                .on_challenge(challenge, self.scope, sent.as_ref())
+                .await
+        })
     }
 }
 

@@ -188,6 +188,8 @@ impl ScopePlanner {
                 if let Need::Repository(r) = need {
                     if self.mode == Mode::Probe {
                         scopes.push(self.repo_scope(r));
+                        self.planned.insert(r.clone());
+                        self.upcoming.retain(|u| u != r);
                     }
                 }
             }
