@@ -37,7 +37,10 @@ pub struct BaseImage {
 /// Everything known about `reference`, or None when nothing matches. A
 /// reference that does not parse is a `UsageError`.
 pub fn show(store: &Store, reference: &str) -> anyhow::Result<Option<ShowOutput>> {
-    let parsed = ImageRef::parse(reference).map_err(UsageError)?;
+    // A digest prefix (12+ hex digits) or bare hex names one digest, or is
+    // an error listing the candidates.
+    let expanded = super::reference::expand(store, reference)?;
+    let parsed = ImageRef::parse(&expanded).map_err(UsageError)?;
     let Some((resolved_by, details)) = resolve(store, &parsed)? else {
         return Ok(None);
     };

@@ -6,5 +6,6 @@
 
 pub mod image;
 pub mod images;
+pub mod reference;
 pub mod running;
 pub mod runs;

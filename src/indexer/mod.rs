@@ -189,7 +189,14 @@ async fn run_stages(
         }
         async move { keep }
     });
+    // Progress shows the catalog's size as a total only once it is final.
+    let listed = stream::once(async {
+        counts
+            .catalog_listed
+            .store(true, std::sync::atomic::Ordering::Relaxed)
+    });
     repos
+        .chain(listed.filter_map(|()| async { None }))
         .map(|repo| index_repo(&ctx, repo))
         .buffer_unordered(opts.concurrency.max(1))
         .for_each(|()| async { Counts::add(&counts.repositories_done, 1) })
@@ -299,7 +306,7 @@ async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
         Ok(None) => return,
         Err(RegistryError::Interrupted) => return,
         Err(e) => {
-            tracing::warn!(repository = %repo, error = %e, "cannot list tags");
+            tracing::debug!(repository = %repo, error = %e, "cannot list tags");
             Counts::add(&counts.failures, 1);
             let _ = tx
                 .send(Record::Failure(fail(None, format!("listing tags: {e}"))))
@@ -333,7 +340,7 @@ async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
                     continue;
                 }
                 failed = true;
-                tracing::warn!(repository = %repo, tag = %tag, error = %message, "cannot index");
+                tracing::debug!(repository = %repo, tag = %tag, error = %message, "cannot index");
                 Counts::add(&counts.failures, 1);
                 let _ = tx.send(Record::Failure(fail(Some(tag), message))).await;
             }

@@ -2,6 +2,7 @@
 //! write half is used by the indexer's single writer; the read half by the
 //! query, show and export commands, which open the database read-only.
 
+pub mod glob;
 mod lookup;
 mod migrate;
 mod model;
@@ -32,6 +33,9 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// A filter the store cannot apply (a malformed glob).
+    #[error("filter: {0}")]
+    Filter(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

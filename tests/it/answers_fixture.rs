@@ -7,7 +7,7 @@ use acr_index::store::{
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 pub const REG: &str = "myacr.azurecr.io";
 pub const DOCKER: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -285,17 +285,26 @@ pub fn build_db(db: &Path, runs: &[Vec<Record>]) {
     }
 }
 
-/// A temporary directory holding a database.
+/// The answer tests' view of the one test environment
+/// (support::cli::Env): a database built from records, `--db` passed
+/// explicitly, and an exit status checked on every run.
 pub struct Env {
-    pub dir: tempfile::TempDir,
+    pub core: crate::support::cli::Env,
     pub db: PathBuf,
+}
+
+impl std::ops::Deref for Env {
+    type Target = crate::support::cli::Env;
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
 }
 
 impl Env {
     pub fn empty() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("index.db");
-        Env { dir, db }
+        let core = crate::support::cli::Env::new();
+        let db = core.db();
+        Env { core, db }
     }
 
     pub fn provenance() -> Env {
@@ -306,18 +315,13 @@ impl Env {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_acr-index"));
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
-        c
+        let mut full: Vec<&str> = vec!["--db", self.db.to_str().unwrap()];
+        full.extend_from_slice(args);
+        self.core.command(&full)
     }
 
     /// Run and expect `code`; panics with everything needed to debug.
+    #[must_use]
     pub fn run_code(&self, args: &[&str], code: i32) -> Run {
         self.run_with(self.cmd(args), code)
     }
@@ -326,21 +330,14 @@ impl Env {
         self.run_code(args, 0)
     }
 
-    pub fn run_with(&self, mut cmd: Command, code: i32) -> Run {
-        let out = cmd.output().unwrap();
-        let run = Run {
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-            code: out.status.code(),
-        };
-        assert_eq!(
-            run.code,
-            Some(code),
-            "{cmd:?}\nstdout:\n{}\nstderr:\n{}",
-            run.stdout,
-            run.stderr
-        );
-        run
+    #[track_caller]
+    pub fn run_with(&self, cmd: Command, code: i32) -> Run {
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.core.run_command(&refs, cmd).expect_code(code)
     }
 
     /// Output with the temporary path and the times of writing replaced.
@@ -349,13 +346,7 @@ impl Env {
     }
 }
 
-#[must_use]
-#[derive(Debug)]
-pub struct Run {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: Option<i32>,
-}
+pub use crate::support::cli::Run;
 
 /// Timestamps the store writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`, with
 /// milliseconds, unlike the fixture's created times) become `[TS]`.
