@@ -135,16 +135,17 @@ async fn run_stages(
     };
     let named = !explicit.is_empty() || !opts.explicit_repos.is_empty();
     let (repos, use_acr) = if named {
+        fetcher.client.hint_repositories(&explicit);
         (stream::iter(explicit.into_iter().map(Ok)).boxed(), use_acr)
     } else if use_acr || opts.api == Api::Auto {
         // The first ACR catalog page tells whether the API is there.
-        match listing::acr_catalog_probe(&fetcher.client, opts.page_size).await {
+        match listing::acr_catalog_probe(&fetcher.client, &opts.filter, opts.page_size).await {
             Ok(Some(first)) => (
-                listing::acr_catalog_rest(&fetcher.client, first).boxed(),
+                listing::acr_catalog_rest(&fetcher.client, &opts.filter, first).boxed(),
                 true,
             ),
             Ok(None) if !use_acr => (
-                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
                 false,
             ),
             Ok(None) => (
@@ -157,13 +158,13 @@ async fn run_stages(
             ),
             Err(e) if use_acr => (stream::iter([Err(e)]).boxed(), true),
             Err(_) => (
-                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
                 false,
             ),
         }
     } else {
         (
-            listing::catalog(&fetcher.client, opts.page_size).boxed(),
+            listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
             false,
         )
     };

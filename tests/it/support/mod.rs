@@ -4,6 +4,9 @@
 
 pub mod cli;
 pub mod fake_acr;
+pub mod fake_acr_economy;
+pub mod fake_acr_economy_api;
+pub mod fake_acr_economy_routes;
 pub mod fake_acr_login;
 pub mod fake_acr_routes;
 pub mod fake_acr_tokens;
