@@ -236,6 +236,18 @@ pub struct FilterArgs {
     /// date (YYYY-MM-DD, that whole day included) or an age (7d).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    // Referrers (signatures, SBOMs, attestations): see docs/referrers.md.
+    /// Only images a signature (cosign, notation) refers to, or their index.
+    #[arg(long, conflicts_with = "unsigned")]
+    pub signed: bool,
+    /// Only images no signature refers to.
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Only images with a referrer of this artifact type, kind (signature,
+    /// sbom, attestation) or format (notation, cosign, spdx, cyclonedx, a
+    /// predicate type). Repeatable; all must match.
+    #[arg(long = "artifact-type", value_name = "TYPE")]
+    pub artifact_types: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -196,5 +196,6 @@ fn write_image(out: &mut dyn Write, img: &ShowImage) -> std::io::Result<()> {
     }
     map_section(out, "labels", &d.labels)?;
     map_section(out, "annotations", &d.annotations)?;
+    crate::output::referrers::write(out, &img.referrers, &d.digest)?;
     Ok(())
 }

@@ -41,12 +41,19 @@ mod cli_filters;
 mod cli_tty;
 // cronjob.yaml and the container image's runtime contract.
 mod cronjob;
+// Request economy: what cold and warm runs ask of a registry (fake ACR).
+mod economy;
 // Indexing against the in-process fake registry: faults, limits, economy.
 mod index_fake;
 // Indexing against the real CNCF distribution registry.
 mod index_real;
 // Production behaviour: JSON logs, metrics file, signals, locking.
 mod production;
+// Referrers: signatures, SBOMs and attestations, in answers, against a
+// fake registry (API and tag schemes, faults) and the real registry.
+mod referrers_answers;
+mod referrers_fake;
+mod referrers_real;
 // The test support itself: registry launcher, seeder, fakes, the test Env.
 mod support;
 mod support_smoke;

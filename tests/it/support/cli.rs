@@ -74,6 +74,8 @@ impl Run {
         self
     }
 
+    /// The exit status (`status` and `code` hold the same value).
+    #[allow(clippy::misnamed_getters)]
     pub fn code(&self) -> Option<i32> {
         self.code
     }
