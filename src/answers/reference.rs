@@ -93,13 +93,7 @@ pub fn unique(store: &Store, arg: &DigestArg) -> anyhow::Result<Option<String>> 
 /// names; anything else is returned as given.
 pub fn expand(store: &Store, reference: &str) -> anyhow::Result<String> {
     match parse(reference)? {
-<<<<<<< HEAD
         Some(arg) => Ok(unique(store, &arg)?.unwrap_or(arg.into_string())),
-=======
-        Some(arg) => Ok(unique(store, &arg)?.unwrap_or(match arg {
-            DigestArg::Full(d) | DigestArg::Prefix(d) => d,
-        })),
->>>>>>> main
         None => Ok(reference.to_string()),
     }
 }
@@ -112,13 +106,7 @@ pub fn filter_digest(store: &Store, s: &str) -> anyhow::Result<String> {
         ))
         .into());
     };
-<<<<<<< HEAD
     Ok(unique(store, &arg)?.unwrap_or(arg.into_string()))
-=======
-    Ok(unique(store, &arg)?.unwrap_or(match arg {
-        DigestArg::Full(d) | DigestArg::Prefix(d) => d,
-    }))
->>>>>>> main
 }
 
 /// A row filter's `--digest` made exact: a unique prefix becomes the digest
