@@ -2,6 +2,7 @@
 //! into SQLite. Data flows one way: registry -> indexer -> store; the
 //! query commands read only the store.
 
+pub mod answers;
 pub mod cli;
 pub mod commands;
 pub mod config;

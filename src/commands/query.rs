@@ -1,8 +1,10 @@
 //! `acr-index query`: images by label, repository, tag or digest, as a
 //! table that fits the terminal, the JSON contract of SPEC.md, or CSV.
 
-use super::export::{self, DEFAULT_COLUMNS};
+use crate::answers::images::{self, DEFAULT_COLUMNS};
 use crate::cli::{Format, QueryArgs};
+use crate::output::report;
+use crate::output::short_digest;
 use crate::output::table::Col;
 use crate::store::{ImageRow, Store};
 use std::io::Write;
@@ -12,13 +14,13 @@ use std::process::ExitCode;
 pub fn run(db: &Path, args: QueryArgs) -> anyhow::Result<ExitCode> {
     let filter = crate::config::row_filter(&args.filter)?;
     let store = Store::open_ro(db)?;
-    let rows = store.image_rows(&filter)?;
+    let rows = images::rows(&store, &filter)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
         Format::Json => crate::output::json(&mut out, &rows)?,
         // The same columns as `export --format csv` without --columns.
-        Format::Csv => export::write_wide(&mut out, &rows, &DEFAULT_COLUMNS, args.raw)?,
+        Format::Csv => report::write_wide(&mut out, &rows, &DEFAULT_COLUMNS, args.raw)?,
         Format::Table => write_table(&mut out, &rows, crate::output::term::width())?,
     }
     out.flush()?;
@@ -29,7 +31,7 @@ fn write_table(out: &mut dyn Write, rows: &[ImageRow], width: Option<usize>) -> 
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let p = export::provenance(r);
+            let p = images::provenance(r);
             let dash = |v: Option<&str>| v.unwrap_or("-").to_string();
             vec![
                 format!("{}/{}:{}", r.registry, r.repository, r.tag),
@@ -55,12 +57,4 @@ fn write_table(out: &mut dyn Write, rows: &[ImageRow], width: Option<usize>) -> 
     ];
     crate::output::table::write_fit(out, &cols, &cells, width)?;
     Ok(())
-}
-
-/// `sha256:` and the first 12 hex digits, as docker shows image IDs.
-pub fn short_digest(d: &str) -> String {
-    match d.split_once(':') {
-        Some((alg, hex)) if hex.len() > 12 => format!("{alg}:{}", &hex[..12]),
-        _ => d.to_string(),
-    }
 }

@@ -1,204 +1,15 @@
 //! `acr-index running --pods FILE|-`: which commit, branch and build each
 //! container in `kubectl get pods -A -o json` runs.
 
-use super::show::{provenance_of, resolve};
+use crate::answers::running::{self, RunningRow};
 use crate::cli::{Format, RunningArgs};
-use crate::oci::{ImageRef, RefTarget};
 use crate::output::table::Col;
-use crate::store::{ImageDetail, Store};
+use crate::store::Store;
 use anyhow::Context;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
-
-/// One container as the pod list reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Container {
-    pub namespace: String,
-    pub pod: String,
-    pub name: String,
-    /// `init`, `ephemeral` or empty for an ordinary container.
-    pub kind: &'static str,
-    pub image: String,
-    /// As the runtime reports it; empty when not pulled yet.
-    pub image_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct RunningRow {
-    pub namespace: String,
-    pub pod: String,
-    pub container: String,
-    pub image: String,
-    /// The digest from imageID, else the manifest the image reference resolved to.
-    pub digest: Option<String>,
-    pub known: bool,
-    pub registry: Option<String>,
-    pub repository: Option<String>,
-    pub tag: Option<String>,
-    /// The manifest the provenance comes from (a platform child for an index).
-    pub manifest: Option<String>,
-    pub commit: Option<String>,
-    pub commit_url: Option<String>,
-    pub branch: Option<String>,
-    pub build: Option<String>,
-    pub build_url: Option<String>,
-}
-
-fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
-}
-
-/// The containers of a pod List (or of a single Pod), with init and
-/// ephemeral containers; spec containers without a status yet are listed
-/// with an empty imageID.
-pub fn containers(doc: &Value) -> anyhow::Result<Vec<Container>> {
-    let pods: Vec<&Value> = match doc.get("items").and_then(Value::as_array) {
-        Some(items) => items.iter().collect(),
-        None if doc.get("kind").and_then(Value::as_str) == Some("Pod") => vec![doc],
-        None => anyhow::bail!(
-            "expected the output of `kubectl get pods -A -o json` (a List with items)"
-        ),
-    };
-    let mut out = Vec::new();
-    for pod in pods {
-        let meta = pod.get("metadata").cloned().unwrap_or(Value::Null);
-        let (namespace, name) = (s(&meta, "namespace"), s(&meta, "name"));
-        let status = pod.get("status").cloned().unwrap_or(Value::Null);
-        let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
-        for (statuses, specs, kind) in [
-            ("initContainerStatuses", "initContainers", "init"),
-            ("containerStatuses", "containers", ""),
-            (
-                "ephemeralContainerStatuses",
-                "ephemeralContainers",
-                "ephemeral",
-            ),
-        ] {
-            let reported: &[Value] = status
-                .get(statuses)
-                .and_then(Value::as_array)
-                .map_or(&[], |v| v);
-            for c in reported {
-                out.push(Container {
-                    namespace: namespace.clone(),
-                    pod: name.clone(),
-                    name: s(c, "name"),
-                    kind,
-                    image: s(c, "image"),
-                    image_id: s(c, "imageID"),
-                });
-            }
-            let declared: &[Value] = spec.get(specs).and_then(Value::as_array).map_or(&[], |v| v);
-            for c in declared {
-                let n = s(c, "name");
-                if !reported.iter().any(|r| s(r, "name") == n) {
-                    out.push(Container {
-                        namespace: namespace.clone(),
-                        pod: name.clone(),
-                        name: n,
-                        kind,
-                        image: s(c, "image"),
-                        image_id: String::new(),
-                    });
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The manifest to read provenance from: the image itself, or for an
-/// index its linux/amd64 child, else its first platform child.
-fn primary(images: &[ImageDetail]) -> Option<&ImageDetail> {
-    let platform = |d: &&ImageDetail| d.kind != "index" && !d.indexes.iter().all(|i| i.attestation);
-    images
-        .iter()
-        .find(|d| d.kind != "index" && d.indexes.is_empty())
-        .or_else(|| {
-            images
-                .iter()
-                .filter(platform)
-                .find(|d| d.platform.as_deref() == Some("linux/amd64"))
-        })
-        .or_else(|| images.iter().find(platform))
-        .or_else(|| images.first())
-}
-
-fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
-    let mut row = RunningRow {
-        namespace: c.namespace.clone(),
-        pod: c.pod.clone(),
-        container: match c.kind {
-            "" => c.name.clone(),
-            kind => format!("{} ({kind})", c.name),
-        },
-        image: c.image.clone(),
-        digest: None,
-        known: false,
-        registry: None,
-        repository: None,
-        tag: None,
-        manifest: None,
-        commit: None,
-        commit_url: None,
-        branch: None,
-        build: None,
-        build_url: None,
-    };
-    let by_id = ImageRef::parse(&c.image_id).ok();
-    let by_image = ImageRef::parse(&c.image).ok();
-    if let Some(RefTarget::Digest(d)) = by_id.as_ref().map(|r| &r.target) {
-        row.digest = Some(d.to_string());
-    }
-    let mut found = None;
-    for r in [&by_id, &by_image].into_iter().flatten() {
-        if let Some((_, images)) = resolve(store, r)? {
-            found = Some(images);
-            break;
-        }
-    }
-    let Some(images) = found else { return Ok(row) };
-    let Some(img) = primary(&images) else {
-        return Ok(row);
-    };
-    row.known = true;
-    if row.digest.is_none() {
-        row.digest = images.first().map(|i| i.digest.clone());
-    }
-    let wanted = by_image.as_ref();
-    let tag = img
-        .tags
-        .iter()
-        .filter(|t| t.current)
-        .find(|t| {
-            wanted.is_some_and(|w| {
-                w.repository.as_deref() == Some(t.repository.as_str())
-                    && matches!(&w.target, RefTarget::Tag(tag) if *tag == t.tag)
-            })
-        })
-        .or_else(|| {
-            img.tags.iter().filter(|t| t.current).find(|t| {
-                wanted.is_some_and(|w| w.repository.as_deref() == Some(t.repository.as_str()))
-            })
-        })
-        .or_else(|| img.tags.iter().find(|t| t.current))
-        .or_else(|| img.tags.first());
-    if let Some(t) = tag {
-        row.registry = Some(t.registry.clone());
-        row.repository = Some(t.repository.clone());
-        row.tag = Some(t.tag.clone());
-    }
-    let p = provenance_of(img);
-    row.manifest = Some(img.digest.clone());
-    row.build = p.build().map(str::to_string);
-    row.commit = p.commit;
-    row.commit_url = p.commit_url;
-    row.branch = p.branch;
-    row.build_url = p.build_url;
-    Ok(row)
-}
 
 pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
     let text = if args.pods.as_os_str() == "-" {
@@ -213,12 +24,9 @@ pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
     };
     let doc: Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not JSON", args.pods.display()))?;
-    let list = containers(&doc).with_context(|| args.pods.display().to_string())?;
+    let list = running::containers(&doc).with_context(|| args.pods.display().to_string())?;
     let store = Store::open_ro(db)?;
-    let rows = list
-        .iter()
-        .map(|c| lookup(&store, c))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let rows = running::rows(&store, &list)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
@@ -283,7 +91,7 @@ fn write_table(
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let digest = r.digest.as_deref().map(super::query::short_digest);
+            let digest = r.digest.as_deref().map(crate::output::short_digest);
             let repo = match (&r.known, &r.repository, &r.tag) {
                 (false, ..) => "(not indexed)".to_string(),
                 (true, Some(repo), Some(tag)) => format!("{repo}:{tag}"),

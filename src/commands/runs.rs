@@ -1,3 +1,6 @@
+//! `acr-index runs`: past index runs as a table, JSON or CSV.
+
+use crate::answers::runs::{self, requests_total};
 use crate::cli::{Format, RunsArgs};
 use crate::store::Store;
 use std::io::Write;
@@ -6,7 +9,7 @@ use std::process::ExitCode;
 
 pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open_ro(db)?;
-    let runs = store.runs(args.limit.max(1))?;
+    let runs = runs::runs(&store, args.limit)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
@@ -89,17 +92,6 @@ pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn requests_total(v: &serde_json::Value) -> u64 {
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| *k != "retries" && *k != "throttled")
-                .filter_map(|(_, v)| v.as_u64())
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 fn duration(start: &str, end: Option<&str>) -> String {

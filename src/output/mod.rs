@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod report;
 pub mod table;
 pub mod term;
 
@@ -28,5 +29,13 @@ fn json_error(e: serde_json::Error) -> anyhow::Error {
         std::io::Error::from(e).into()
     } else {
         e.into()
+    }
+}
+
+/// `sha256:` and the first 12 hex digits, as docker shows image IDs.
+pub fn short_digest(d: &str) -> String {
+    match d.split_once(':') {
+        Some((alg, hex)) if hex.len() > 12 => format!("{alg}:{}", &hex[..12]),
+        _ => d.to_string(),
     }
 }

@@ -1,0 +1,134 @@
+//! `query` and `export`: images as seen through their tags, and the
+//! provenance columns of the CSV report.
+
+use crate::links;
+use crate::store::{ImageRow, RowFilter, Store, StoreError};
+use std::collections::BTreeMap;
+
+/// The JSON array `query --format json` prints and `GET /api/v1/images` returns.
+pub fn rows(store: &Store, filter: &RowFilter) -> Result<Vec<ImageRow>, StoreError> {
+    store.image_rows(filter)
+}
+
+/// The same rows one at a time, so a report of every image stays flat in memory.
+pub fn for_each<E: From<StoreError>>(
+    store: &Store,
+    filter: &RowFilter,
+    f: impl FnMut(ImageRow) -> Result<(), E>,
+) -> Result<(), E> {
+    store.for_each_image_row(filter, f)
+}
+
+/// The columns every CSV row starts with.
+pub const BASE_COLUMNS: [&str; 7] = [
+    "registry",
+    "repository",
+    "tag",
+    "digest",
+    "index_digest",
+    "platform",
+    "created",
+];
+
+/// A label column of the wide CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// A label (or annotation) key as the user wrote it: the exact key or
+    /// its last dot-separated segments, as `--label` matches.
+    Key(String),
+    /// `org.opencontainers.image.revision` or `*.sourceversion`.
+    Commit,
+    /// `*.sourcebranchname`, or `*.sourcebranch` without `refs/heads/`.
+    Branch,
+    /// `*.buildnumber`, else `*.builduri`.
+    Build,
+    /// `org.opencontainers.image.source` or `*.repository.uri`.
+    Source,
+}
+
+/// The wide CSV's columns when `--columns` is not given.
+pub const DEFAULT_COLUMNS: [Column; 4] = [
+    Column::Commit,
+    Column::Branch,
+    Column::Build,
+    Column::Source,
+];
+
+impl Column {
+    pub fn header(&self) -> &str {
+        match self {
+            Column::Key(k) => k,
+            Column::Commit => "commit",
+            Column::Branch => "branch",
+            Column::Build => "build",
+            Column::Source => "source",
+        }
+    }
+
+    /// This column's cell for `row` whose provenance is `p` (empty when absent).
+    pub fn value(&self, row: &ImageRow, p: &links::Provenance) -> String {
+        let v = match self {
+            Column::Key(k) => find_key(&row.labels, k).or_else(|| find_key(&row.annotations, k)),
+            Column::Commit => p.commit.as_deref(),
+            Column::Branch => p.branch.as_deref(),
+            Column::Build => p.build(),
+            Column::Source => p.source.as_deref(),
+        };
+        v.unwrap_or("").to_string()
+    }
+}
+
+/// The value of `key` matched exactly, else as the last dot-separated
+/// segments of a key (the first such key in key order).
+pub fn find_key<'a>(map: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    if let Some(v) = map.get(key) {
+        return Some(v);
+    }
+    let suffix = format!(".{key}");
+    map.iter()
+        .find(|(k, _)| k.ends_with(&suffix))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Provenance of one row: its labels, then its annotations.
+pub fn provenance(row: &ImageRow) -> links::Provenance {
+    links::derive(&links::merged(
+        &row.labels,
+        &row.annotations,
+        &BTreeMap::new(),
+    ))
+}
+
+/// The base columns of one row, in `BASE_COLUMNS` order (empty for null).
+pub fn base_cells(r: &ImageRow) -> [&str; 7] {
+    [
+        &r.registry,
+        &r.repository,
+        &r.tag,
+        &r.digest,
+        r.index_digest.as_deref().unwrap_or(""),
+        r.platform.as_deref().unwrap_or(""),
+        r.created.as_deref().unwrap_or(""),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_exactly_or_by_suffix() {
+        let m: BTreeMap<String, String> = [
+            ("com.visualstudio.myorg.image.build.sourceversion", "abc"),
+            ("version", "1"),
+            ("org.opencontainers.image.version", "2"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(find_key(&m, "sourceversion"), Some("abc"));
+        assert_eq!(find_key(&m, "build.sourceversion"), Some("abc"));
+        assert_eq!(find_key(&m, "version"), Some("1"));
+        assert_eq!(find_key(&m, "ourceversion"), None);
+    }
+}
