@@ -28,8 +28,11 @@ impl Write for Line {
 
 impl Drop for Line {
     fn drop(&mut self) {
+        // Server text in an error can echo a credential: none is printed.
+        let text = String::from_utf8_lossy(&self.0);
+        let text = crate::registry::auth::scrub(&text);
         let write = || {
-            let _ = std::io::stderr().lock().write_all(&self.0);
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
         };
         match BARS.get() {
             Some(bars) => bars.suspend(write),

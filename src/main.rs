@@ -16,7 +16,8 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("acr-index: {err:#}");
+            let text = format!("{err:#}");
+            eprintln!("acr-index: {}", acr_index::registry::auth::scrub(&text));
             if err.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(exit::USAGE)
             } else {

@@ -57,26 +57,55 @@ impl RepoFilter {
     }
 }
 
-/// Follow pages from `first` until there is no next page or a URL repeats.
+/// Pages followed per listing at most: a registry whose `next` links never
+/// end (or keep inventing new ones) must not keep a run going for ever.
+pub const MAX_PAGES: usize = 10_000;
+/// Entries per listing at most (repositories in a catalog, tags in a
+/// repository), so memory stays bounded whatever a registry sends.
+pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// Follow pages from `first` until there is no next page or a URL repeats;
+/// past [`MAX_PAGES`] pages or [`MAX_ENTRIES`] entries the listing fails.
 pub fn pages<'a, T: 'a, F, Fut>(
     first: Url,
     fetch: F,
-) -> impl Stream<Item = Result<T, RegistryError>> + 'a
+) -> impl Stream<Item = Result<Vec<T>, RegistryError>> + 'a
 where
     F: Fn(Url) -> Fut + 'a,
-    Fut: std::future::Future<Output = Result<(T, Option<Url>), RegistryError>> + 'a,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<Url>), RegistryError>> + 'a,
 {
-    let state = (Some(first), HashSet::new());
-    stream::unfold((state, fetch), |((next, mut seen), fetch)| async move {
-        let url = next?;
-        if !seen.insert(url.to_string()) {
-            return None;
-        }
-        match fetch(url).await {
-            Ok((page, next)) => Some((Ok(page), ((next, seen), fetch))),
-            Err(e) => Some((Err(e), ((None, seen), fetch))),
-        }
-    })
+    let state = (Some(first), HashSet::new(), 0usize);
+    stream::unfold(
+        (state, fetch),
+        |((next, mut seen, entries), fetch)| async move {
+            let url = next?;
+            if !seen.insert(url.to_string()) {
+                return None;
+            }
+            if seen.len() > MAX_PAGES {
+                let e = too_long(&url, format!("more than {MAX_PAGES} pages"));
+                return Some((Err(e), ((None, seen, entries), fetch)));
+            }
+            match fetch(url.clone()).await {
+                Ok((page, next)) => {
+                    let entries = entries + page.len();
+                    if entries > MAX_ENTRIES {
+                        let e = too_long(&url, format!("more than {MAX_ENTRIES} entries"));
+                        return Some((Err(e), ((None, seen, entries), fetch)));
+                    }
+                    Some((Ok(page), ((next, seen, entries), fetch)))
+                }
+                Err(e) => Some((Err(e), ((None, seen, entries), fetch))),
+            }
+        },
+    )
+}
+
+fn too_long(url: &Url, what: String) -> RegistryError {
+    RegistryError::InvalidResponse {
+        url: crate::registry::display_url(url),
+        detail: format!("the listing goes on past {what}; stopped"),
+    }
 }
 
 /// Every repository in the catalog, page by page.
