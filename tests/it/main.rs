@@ -13,6 +13,7 @@ mod auth_secrets;
 mod auth_tls;
 mod cli;
 mod cronjob;
+mod hostile_auth;
 mod index_fake;
 mod index_real;
 mod production;

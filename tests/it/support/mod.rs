@@ -7,6 +7,7 @@ pub mod fake_acr;
 pub mod fake_acr_login;
 pub mod fake_acr_routes;
 pub mod fake_acr_tokens;
+pub mod fake_hostile;
 pub mod fake_registry;
 pub mod fixtures;
 pub mod registry;
