@@ -213,6 +213,35 @@ pub async fn tags(
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn endless_pagination_stops() {
+        // Every page links to a new one, as a hostile registry can.
+        let first = Url::parse("http://r.test/v2/_catalog?n=1").unwrap();
+        let fetch = |url: Url| async move {
+            let n: usize = url
+                .query_pairs()
+                .find(|(k, _)| k == "last")
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let next =
+                Url::parse(&format!("http://r.test/v2/_catalog?n=1&last={}", n + 1)).unwrap();
+            Ok((vec![n], Some(next)))
+        };
+        let results: Vec<_> = pages(first, fetch).collect().await;
+        assert_eq!(results.len(), MAX_PAGES + 1);
+        assert!(results[..MAX_PAGES].iter().all(Result::is_ok));
+        let err = results[MAX_PAGES].as_ref().err().unwrap();
+        assert!(err.to_string().contains("more than 10000 pages"), "{err}");
+        // Huge pages: bounded by entries.
+        let first = Url::parse("http://r.test/v2/_catalog").unwrap();
+        let fetch = |url: Url| async move {
+            let next = Url::parse(&format!("{url}x")).unwrap();
+            Ok((vec![0u8; MAX_ENTRIES / 3], Some(next)))
+        };
+        let results: Vec<_> = pages(first, fetch).collect().await;
+        assert_eq!(results.len(), 4);
+        assert!(results[3].is_err());
+    }
+
     #[test]
     fn filter_globs() {
         let f = RepoFilter::new(&["team/*".into()], &["team/legacy-*".into()]).unwrap();

@@ -246,3 +246,47 @@ fn secret_sent(s: &Seen) -> String {
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_and_federated_tokens_echoed_back_are_scrubbed() {
+    let h = Hostile::start().await;
+    h.gate_bearer(&format!(
+        r#"Bearer realm="{}/oauth2/token",service="{}""#,
+        h.url,
+        h.host()
+    ));
+    // Entra ID and the ACR exchange both answer with the secret they got
+    // as the OAuth error code.
+    let echo = with(|s| {
+        let code = url::form_urlencoded::parse(s.body.as_bytes())
+            .find(|(k, _)| k == "access_token" || k == "client_assertion")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let body = json!({"error": code, "error_description": s.body}).to_string();
+        reply(StatusCode::UNAUTHORIZED, &[], body.into_bytes())
+    });
+    h.on("/oauth2/exchange", echo.clone());
+    h.on("/tenant1/oauth2/v2.0/token", echo);
+    let env = Env::new().var("ACR_INDEX_AAD_TOKEN", "aad-s3cret-token");
+    let out = index(&env, &h, &["--api", "v2", "-v"]).expect_code(1);
+    assert!(h.count("/oauth2/exchange") > 0);
+    assert!(!out.stderr.contains("aad-s3cret-token"), "{}", out.stderr);
+    assert!(!run_texts(&env).contains("aad-s3cret-token"));
+
+    let env = Env::new();
+    let file = env.path().join("federated");
+    std::fs::write(&file, "fed-s3cret-assertion\n").unwrap();
+    let env = env
+        .var("AZURE_FEDERATED_TOKEN_FILE", &file.display().to_string())
+        .var("AZURE_CLIENT_ID", "client1")
+        .var("AZURE_TENANT_ID", "tenant1")
+        .var("AZURE_AUTHORITY_HOST", &h.url);
+    let out = index(&env, &h, &["--api", "v2", "-v"]).expect_code(1);
+    assert!(h.count("/tenant1/oauth2/v2.0/token") > 0);
+    assert!(
+        !out.stderr.contains("fed-s3cret-assertion"),
+        "{}",
+        out.stderr
+    );
+    assert!(!run_texts(&env).contains("fed-s3cret-assertion"));
+}

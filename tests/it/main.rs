@@ -14,6 +14,7 @@ mod auth_tls;
 mod cli;
 mod cronjob;
 mod hostile_auth;
+mod hostile_disk;
 mod hostile_failures;
 mod hostile_signals;
 mod index_fake;
