@@ -331,3 +331,35 @@ fn numeric_flags_out_of_range_are_usage_errors() {
     let help = env.run(&["index", "--help"]).success();
     assert!(help.stdout.contains("0.001 to 100000"), "{}", help.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_are_summarised_once_at_the_default_level() {
+    let h = Hostile::start().await;
+    h.image("app", "v1", json!({}));
+    h.listing(&[("app", &["v1"])]);
+    let first = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    h.on(
+        "/v2/app/tags/list",
+        with(move |_| {
+            if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                reply(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &[("retry-after", "0".into())],
+                    Vec::new(),
+                )
+            } else {
+                let body = json!({"name": "app", "tags": ["v1"]}).to_string();
+                reply(StatusCode::OK, &[], body.into_bytes())
+            }
+        }),
+    );
+    let env = Env::new();
+    let out = index(&env, &h, &["--api", "v2"]).success();
+    assert_eq!(
+        out.stderr.matches("requests were retried").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("retried=1"), "{}", out.stderr);
+}
