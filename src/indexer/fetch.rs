@@ -27,6 +27,8 @@ pub struct Fetcher {
     full: bool,
     manifests: Mutex<HashMap<Digest, Cell<()>>>,
     configs: Mutex<HashMap<Digest, Cell<ImageConfig>>>,
+    /// Platform children of the indexes fetched this run (for the referrers stage).
+    children: Mutex<HashMap<Digest, Vec<Digest>>>,
     sink: mpsc::Sender<Record>,
     counts: Arc<Counts>,
 }
@@ -49,6 +51,7 @@ impl Fetcher {
             full,
             manifests: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
+            children: Mutex::new(HashMap::new()),
             sink,
             counts,
         }
@@ -188,6 +191,12 @@ impl Fetcher {
                     }
                     .into());
                 }
+                let platforms = manifests.iter().filter(|c| !c.is_attestation());
+                let platforms = platforms.map(|c| c.digest.clone()).collect();
+                self.children
+                    .lock()
+                    .unwrap()
+                    .insert(digest.clone(), platforms);
                 record.children = manifests
                     .into_iter()
                     .map(|c| ChildRecord {
@@ -215,6 +224,11 @@ impl Fetcher {
             .send(Record::Manifest(Box::new(record)))
             .await
             .map_err(|_| Arc::new(ItemError::WriterStopped))
+    }
+
+    /// The platform children of an index fetched this run.
+    pub fn children_of(&self, index: &Digest) -> Option<Vec<Digest>> {
+        self.children.lock().unwrap().get(index).cloned()
     }
 
     async fn config(&self, repo: &str, digest: &Digest) -> Shared<ImageConfig> {

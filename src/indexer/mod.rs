@@ -6,6 +6,8 @@ mod fetch;
 mod listing;
 mod outcome;
 mod progress;
+mod referrers;
+mod referrers_statement;
 mod repo;
 mod sink;
 
@@ -75,6 +77,11 @@ async fn run_stages(
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
     let seen_repos: HashSet<String> = current.keys().map(|(repo, _)| repo.clone()).collect();
+    let referrers = referrers::Referrers::new(
+        store.referrer_state(&opts.registry_host)?,
+        opts.full,
+        shutdown.clone(),
+    );
     tracing::info!(known = known.len(), "index run started");
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id, shutdown.clone());
@@ -102,16 +109,17 @@ async fn run_stages(
     let named = !explicit.is_empty() || !opts.explicit_repos.is_empty();
     let named_set: HashSet<String> = explicit.iter().cloned().collect();
     let (repos, use_acr) = if named {
+        fetcher.client.hint_repositories(&explicit);
         (stream::iter(explicit.into_iter().map(Ok)).boxed(), use_acr)
     } else if use_acr || opts.api == Api::Auto {
         // The first ACR catalog page tells whether the API is there.
-        match listing::acr_catalog_probe(&fetcher.client, opts.page_size).await {
+        match listing::acr_catalog_probe(&fetcher.client, &opts.filter, opts.page_size).await {
             Ok(Some(first)) => (
-                listing::acr_catalog_rest(&fetcher.client, first).boxed(),
+                listing::acr_catalog_rest(&fetcher.client, &opts.filter, first).boxed(),
                 true,
             ),
             Ok(None) if !use_acr => (
-                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
                 false,
             ),
             Ok(None) => (
@@ -124,13 +132,13 @@ async fn run_stages(
             ),
             Err(e) if use_acr => (stream::iter([Err(e)]).boxed(), true),
             Err(_) => (
-                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
                 false,
             ),
         }
     } else {
         (
-            listing::catalog(&fetcher.client, opts.page_size).boxed(),
+            listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
             false,
         )
     };
@@ -147,6 +155,7 @@ async fn run_stages(
         shutdown: &shutdown,
         fatal: &fatal,
         use_acr,
+        referrers: &referrers,
     };
     let registry = fetcher.client.registry().clone();
     // A catalog that repeats a name (across pages or not) visits it once.
@@ -168,8 +177,15 @@ async fn run_stages(
         }
         async move { keep }
     });
+    // Progress shows the catalog's size as a total only once it is final.
+    let listed = stream::once(async {
+        counts
+            .catalog_listed
+            .store(true, std::sync::atomic::Ordering::Relaxed)
+    });
     repos
         .take_while(|_| std::future::ready(!shutdown.is_triggered()))
+        .chain(listed.filter_map(|()| async { None }))
         .map(|repo| repo::index_repo(&ctx, repo))
         .buffer_unordered(opts.concurrency.max(1))
         .for_each(|()| async { Counts::add(&counts.repositories_done, 1) })

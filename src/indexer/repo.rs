@@ -35,6 +35,7 @@ pub struct RepoContext<'a> {
     /// Set when the whole run must stop (the registry cannot be reached).
     pub fatal: &'a Mutex<Option<String>>,
     pub use_acr: bool,
+    pub referrers: &'a super::referrers::Referrers,
 }
 
 enum Listed {
@@ -76,9 +77,9 @@ impl RepoContext<'_> {
         let shown = crate::registry::auth::scrub(&e.to_string()).into_owned();
         match &reference {
             Some(tag) => {
-                tracing::warn!(repository = %repo, tag = %tag, error = %shown, "cannot index")
+                tracing::debug!(repository = %repo, tag = %tag, error = %shown, "cannot index")
             }
-            None => tracing::warn!(repository = %repo, error = %shown, "cannot index"),
+            None => tracing::debug!(repository = %repo, error = %shown, "cannot index"),
         }
         Counts::add(&self.counts.failures, 1);
         let _ = self.tx.send(failure(Some(repo), reference, e)).await;
@@ -168,8 +169,19 @@ pub async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
             }
         }
     }
+    let input = super::referrers::RepoInput {
+        repo: &repo,
+        tags: &listing.tags,
+        previous: ctx.current,
+        acr: ctx.use_acr,
+        pushed: last_update_time.as_deref(),
+        complete: !failed && listing.complete,
+    };
+    let referrers_done = (ctx.referrers)
+        .index_repo(ctx.fetcher, input, ctx.tx, ctx.counts, ctx.opts.concurrency)
+        .await;
     // Only a repository indexed without failures may be skipped next time.
-    if !failed {
+    if !failed && referrers_done {
         listing.last_update_time = last_update_time;
     }
     if ctx.shutdown.is_triggered() && listing.tags.iter().all(|(_, d)| d.is_none()) {
