@@ -20,6 +20,7 @@ pub fn run(db: &Path, args: BasesArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         Format::Json => crate::output::json(&mut out, &rows)?,
+        Format::Jsonl => crate::output::json_lines(&mut out, &rows)?,
         Format::Csv => write_csv(&mut out, &rows)?,
         Format::Table => write_table(&mut out, &rows, crate::output::term::width())?,
     }

@@ -1,8 +1,10 @@
 //! One module per subcommand. These are the only places that write to stdout.
 
+pub mod about;
 pub mod bases;
 pub mod export;
 pub mod index;
+pub mod index_summary;
 pub mod query;
 mod resolve_bases;
 pub mod running;
@@ -31,5 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&db, args),
         Command::Running(args) => running::run(&db, args),
         Command::Bases(args) => bases::run(&db, args),
+        Command::Completions(args) => about::completions(args.shell),
+        Command::Man => about::man(),
+        Command::Version => about::version(),
     }
 }

@@ -5,10 +5,12 @@
 //! digest by the client, size-capped, and kept as the store's source for
 //! `crate::provenance`. SBOM and other predicates are not fetched.
 
+use super::error::{ItemError, Shared};
 use crate::oci::{media, Descriptor, ImageConfig, Platform};
 use crate::provenance::{slsa, Origin, Statement};
 use crate::registry::Client;
 use crate::store::AttestationRecord;
+use std::sync::Arc;
 
 /// BuildKit's provenance is a few KiB (`mode=max` with materials, tens);
 /// anything past this is not a statement worth keeping.
@@ -43,7 +45,7 @@ pub async fn read(
     repo: &str,
     layers: &[Descriptor],
     record: &mut AttestationTarget,
-) -> Result<Option<ImageConfig>, String> {
+) -> Shared<Option<ImageConfig>> {
     let only_statements = !layers.is_empty()
         && layers
             .iter()
@@ -78,7 +80,7 @@ pub async fn fetch(
     client: &Client,
     repo: &str,
     layers: &[&Descriptor],
-) -> Result<Vec<AttestationRecord>, String> {
+) -> Shared<Vec<AttestationRecord>> {
     let mut out = Vec::new();
     for layer in layers {
         if layer.size < 0 || layer.size as usize > MAX_STATEMENT_BYTES {
@@ -94,7 +96,7 @@ pub async fn fetch(
                 tracing::warn!(repo, layer = %layer.digest, "attestation layer larger than the limit; skipped");
                 continue;
             }
-            Err(e) => return Err(format!("attestation {}: {e}", layer.digest)),
+            Err(e) => return Err(Arc::new(ItemError::from(e))),
         };
         let Some(st) = Statement::parse(&body, Origin::Attestation) else {
             tracing::warn!(repo, layer = %layer.digest, "attestation layer is not a SLSA provenance statement; skipped");

@@ -1,21 +1,24 @@
 //! Turning digests into verified manifest records, each digest fetched at
 //! most once per run however many tags and repositories share it.
 
+use super::error::{ItemError, Shared, MAX_INDEX_CHILDREN, MAX_INDEX_DEPTH};
 use super::progress::Counts;
 use crate::oci::{media, Digest, ImageConfig, Manifest};
-use crate::registry::{Client, FetchedManifest, RegistryError};
+use crate::registry::{Client, FetchedManifest};
 use crate::store::{ChildRecord, ManifestRecord, Record};
 use futures::future::{BoxFuture, FutureExt};
+use futures::stream::{self, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, OnceCell};
 
-const NOT_A_CONFIG: &str = "not a valid image config";
-
 /// Configs kept for re-use by other manifests in the same run.
 const MAX_CACHED_CONFIGS: usize = 4096;
+/// Children of one index fetched at once: with the repository and tag
+/// fan-out above, a wide index must not multiply what is held in memory.
+const CHILD_CONCURRENCY: usize = 4;
 
-type Cell<T> = Arc<OnceCell<Result<T, String>>>;
+type Cell<T> = Arc<OnceCell<Shared<T>>>;
 
 /// Per-run de-duplication and the path from digest to record.
 pub struct Fetcher {
@@ -24,6 +27,8 @@ pub struct Fetcher {
     full: bool,
     manifests: Mutex<HashMap<Digest, Cell<()>>>,
     configs: Mutex<HashMap<Digest, Cell<ImageConfig>>>,
+    /// Platform children of the indexes fetched this run (for the referrers stage).
+    children: Mutex<HashMap<Digest, Vec<Digest>>>,
     sink: mpsc::Sender<Record>,
     counts: Arc<Counts>,
     /// Read BuildKit attestation layers (`--no-attestations` clears it).
@@ -48,6 +53,7 @@ impl Fetcher {
             full,
             manifests: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
+            children: Mutex::new(HashMap::new()),
             sink,
             counts,
             attestations: true,
@@ -66,7 +72,18 @@ impl Fetcher {
         repo: &'a str,
         digest: &'a Digest,
         prefetched: Option<FetchedManifest>,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Shared<()>> {
+        self.ensure_at(repo, digest, prefetched, 0)
+    }
+
+    /// `depth`: how many indexes lead to this digest.
+    fn ensure_at<'a>(
+        &'a self,
+        repo: &'a str,
+        digest: &'a Digest,
+        prefetched: Option<FetchedManifest>,
+        depth: usize,
+    ) -> BoxFuture<'a, Shared<()>> {
         async move {
             if self.is_known(digest) {
                 bump(&self.counts.manifests_known);
@@ -79,7 +96,7 @@ impl Fetcher {
                 .entry(digest.clone())
                 .or_default()
                 .clone();
-            cell.get_or_init(|| self.index_manifest(repo, digest, prefetched))
+            cell.get_or_init(|| self.index_manifest(repo, digest, prefetched, depth))
                 .await
                 .clone()
         }
@@ -91,22 +108,31 @@ impl Fetcher {
         repo: &str,
         digest: &Digest,
         prefetched: Option<FetchedManifest>,
-    ) -> Result<(), String> {
+        depth: usize,
+    ) -> Shared<()> {
         let fetched = match prefetched {
             Some(f) => f,
             None => self
                 .client
                 .get_manifest(repo, digest.as_str())
                 .await
-                .map_err(|e| describe(&e))?,
+                .map_err(ItemError::from)?,
         };
-        let manifest = Manifest::parse(fetched.content_type.as_deref(), &fetched.body)
-            .map_err(|e| format!("manifest {digest}: {e}"))?;
+        let manifest =
+            Manifest::parse(fetched.content_type.as_deref(), &fetched.body).map_err(|e| {
+                ItemError::Manifest {
+                    digest: digest.clone(),
+                    detail: e.to_string(),
+                }
+            })?;
+        let size = fetched.body.len() as i64;
+        // The body is parsed: do not hold it while children are fetched.
+        drop(fetched);
         let mut record = ManifestRecord::new(
             digest.clone(),
             manifest.media_type().to_string(),
             "image",
-            fetched.body.len() as i64,
+            size,
         );
         match manifest {
             Manifest::Image {
@@ -144,17 +170,44 @@ impl Fetcher {
                 record.kind = "index";
                 record.annotations = annotations;
                 record.artifact_type = artifact_type;
-                let children = futures::future::join_all(
-                    manifests
-                        .iter()
-                        .map(|child| self.ensure(repo, &child.digest, None)),
-                )
-                .await;
-                let failed: Vec<String> = children.into_iter().filter_map(Result::err).collect();
+                if depth >= MAX_INDEX_DEPTH {
+                    return Err(ItemError::TooDeep {
+                        digest: digest.clone(),
+                    }
+                    .into());
+                }
+                if manifests.len() > MAX_INDEX_CHILDREN {
+                    return Err(ItemError::TooWide {
+                        digest: digest.clone(),
+                        count: manifests.len(),
+                    }
+                    .into());
+                }
+                // Futures do nothing until polled: at most CHILD_CONCURRENCY run.
+                let children: Vec<_> = manifests
+                    .iter()
+                    .map(|child| self.ensure_at(repo, &child.digest, None, depth + 1))
+                    .collect();
+                let results: Vec<Shared<()>> = stream::iter(children)
+                    .buffer_unordered(CHILD_CONCURRENCY)
+                    .collect()
+                    .await;
+                let failed: Vec<Arc<ItemError>> =
+                    results.into_iter().filter_map(Result::err).collect();
                 if !failed.is_empty() {
                     // Not stored, so the next run tries the index again.
-                    return Err(format!("index {digest}: {}", failed.join("; ")));
+                    return Err(ItemError::Children {
+                        digest: digest.clone(),
+                        failed,
+                    }
+                    .into());
                 }
+                let platforms = manifests.iter().filter(|c| !c.is_attestation());
+                let platforms = platforms.map(|c| c.digest.clone()).collect();
+                self.children
+                    .lock()
+                    .unwrap()
+                    .insert(digest.clone(), platforms);
                 record.children = manifests
                     .into_iter()
                     .map(|c| ChildRecord {
@@ -182,7 +235,12 @@ impl Fetcher {
         self.sink
             .send(Record::Manifest(Box::new(record)))
             .await
-            .map_err(|_| "the database writer stopped".to_string())
+            .map_err(|_| Arc::new(ItemError::WriterStopped))
+    }
+
+    /// The platform children of an index fetched this run.
+    pub fn children_of(&self, index: &Digest) -> Option<Vec<Digest>> {
+        self.children.lock().unwrap().get(index).cloned()
     }
 
     /// The image config a manifest names: by its media type, or, under
@@ -192,7 +250,7 @@ impl Fetcher {
         &self,
         repo: &str,
         config: &crate::oci::Descriptor,
-    ) -> Result<Option<ImageConfig>, String> {
+    ) -> Shared<Option<ImageConfig>> {
         if media::is_image_config(&config.media_type) {
             return self.config(repo, &config.digest).await.map(Some);
         }
@@ -204,12 +262,12 @@ impl Fetcher {
             Ok(c) => Ok(Some(c)
                 .filter(|c| !c.platform.os.is_empty() && !c.platform.architecture.is_empty())),
             // Not JSON of that shape: an artifact. A failed request fails.
-            Err(e) if e.contains(NOT_A_CONFIG) => Ok(None),
+            Err(e) if matches!(*e, ItemError::Config { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    async fn config(&self, repo: &str, digest: &Digest) -> Result<ImageConfig, String> {
+    async fn config(&self, repo: &str, digest: &Digest) -> Shared<ImageConfig> {
         let cell = {
             let mut configs = self.configs.lock().unwrap();
             // Labels are kept only while sharing is likely; memory stays flat.
@@ -223,15 +281,16 @@ impl Fetcher {
                 .client
                 .get_blob(repo, digest, crate::registry::MAX_CONFIG_BYTES)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| Arc::new(ItemError::from(e)))?;
             bump(&self.counts.configs);
-            ImageConfig::parse(&body).map_err(|e| format!("config {digest}: {NOT_A_CONFIG}: {e}"))
+            ImageConfig::parse(&body).map_err(|e| {
+                Arc::new(ItemError::Config {
+                    digest: digest.clone(),
+                    detail: e.to_string(),
+                })
+            })
         })
         .await
         .clone()
     }
-}
-
-pub fn describe(e: &RegistryError) -> String {
-    e.to_string()
 }

@@ -17,6 +17,10 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "0003_provenance.sql",
         include_str!("../../migrations/0003_provenance.sql"),
     ),
+    (
+        "0004_referrers.sql",
+        include_str!("../../migrations/0004_referrers.sql"),
+    ),
 ];
 
 /// The version that added the stored provenance: a database older than it

@@ -4,19 +4,25 @@
 
 mod bases;
 mod derive;
+pub mod glob;
 mod lookup;
 mod migrate;
 mod model;
 mod read;
+mod referrers_kind;
+mod referrers_read;
+mod referrers_write;
 mod write;
 
 pub use bases::{BaseCheck, BaseRow};
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
 pub use model::{
     AttestationRecord, ChildRecord, CommitMatch, Failure, LabelFilter, ManifestRecord, Record,
-    RowFilter, RunSummary, TagListing, ValueMatch,
+    ReferrerLinks, ReferrerRecord, ReferrerSource, RowFilter, RunSummary, TagListing, ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
+pub use referrers_kind::{classify as classify_referrer, may_hold_statement};
+pub use referrers_read::{has_sbom, is_signed, ReferrerEntry, ReferrerState, MAX_REFERRER_DEPTH};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -37,6 +43,9 @@ pub enum StoreError {
     TooOld { found: i64, known: i64 },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// A filter the store cannot apply (a malformed glob).
+    #[error("filter: {0}")]
+    Filter(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -98,6 +98,24 @@ async fn sigterm_commits_what_is_complete_and_the_next_run_finishes() {
         .unwrap();
     assert_eq!(status, "interrupted");
     let partial = manifests_stored(&env);
+    // The summary on stderr is read back from the run record, so it
+    // states what was committed, not what was in flight.
+    let new: i64 = conn
+        .query_row(
+            "SELECT manifests_new FROM runs ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(new, partial, "the record counts what is stored");
+    assert!(
+        out.stderr.contains(": interrupted in ")
+            && out
+                .stderr
+                .contains(&format!(", {new} new and 0 known manifests")),
+        "{}",
+        out.stderr
+    );
     assert!(
         partial > 0 && partial < 30,
         "{partial} of 30 stored before the signal"
@@ -198,7 +216,9 @@ async fn json_logs_and_metrics_file_for_the_cluster() {
     assert_eq!(summary["status"], "ok");
     assert_eq!(summary["manifests_new"], 1);
     assert_eq!(summary["run_id"], 1);
-    assert!(summary["seconds"].is_string());
+    // Typed fields: a number of seconds, the requests as an object.
+    assert!(summary["seconds"].is_f64(), "{summary}");
+    assert!(summary["requests"]["manifest_get"].is_u64(), "{summary}");
     let prom = std::fs::read_to_string(&metrics).unwrap();
     let registry = fake.url.trim_start_matches("http://");
     for expected in [
