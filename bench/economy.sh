@@ -21,9 +21,12 @@ QUICK=${BENCH_QUICK:-}
 now() { date +%s.%N; }
 fake() { # args...; sets URL and RT
   local log=$work/fake.$RANDOM
+  : >"$log"
   ./target/release/examples/fake_registry --acr "$@" >"$log" &
   echo $! >>"$work/pids"
-  for _ in $(seq 600); do [ "$(wc -l <"$log")" -ge 2 ] && break; sleep 0.05; done
+  # Generating thousands of images takes a while on a busy machine.
+  for _ in $(seq 6000); do [ "$(wc -l <"$log")" -ge 2 ] && break; sleep 0.1; done
+  [ "$(wc -l <"$log")" -ge 2 ] || { echo "fake registry did not start" >&2; exit 1; }
   URL=$(sed -n 1p "$log"); RT=$(sed -n 2p "$log")
 }
 stats() { curl -fs "$URL/_fake/stats"; }
