@@ -182,7 +182,30 @@ pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
             .as_deref()
             .map(|s| time_bound("--until", s, Bound::Until))
             .transpose()?,
+        signed: match (f.signed, f.unsigned) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        artifact_types: referrer_types(&f.artifact_types)?,
     })
+}
+
+/// `--artifact-type`: a media type, a kind or a format; never empty.
+fn referrer_types(types: &[String]) -> anyhow::Result<Vec<String>> {
+    types
+        .iter()
+        .map(|t| {
+            let t = t.trim();
+            if t.is_empty() || t.len() > 255 {
+                Err(usage(
+                    "--artifact-type: expected a media type (application/spdx+json), a kind (signature, sbom, attestation) or a format (notation, cosign, spdx, cyclonedx)",
+                ))
+            } else {
+                Ok(t.to_string())
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

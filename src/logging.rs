@@ -50,7 +50,9 @@ impl Write for Line {
 
 impl Drop for Line {
     fn drop(&mut self) {
+        // Server text in an error can echo a credential: none is printed.
         let text = String::from_utf8_lossy(&self.0);
+        let text = crate::registry::auth::scrub(&text);
         // JSON lines are escaped by serde already.
         let text = if JSON.load(Ordering::Relaxed) {
             text.into_owned()
@@ -100,10 +102,28 @@ pub fn init(g: &Global) {
     };
 }
 
+/// A remark for the person at the terminal (`acr-index: ...` on stderr),
+/// or one INFO event under `--log-format json`.
+pub fn note(message: &str) {
+    if JSON.load(Ordering::Relaxed) {
+        let event = serde_json::json!({
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "level": "INFO",
+            "message": message,
+        });
+        let _ = writeln!(std::io::stderr().lock(), "{event}");
+    } else {
+        let line = crate::output::escape::line(&format!("acr-index: {message}\n"), false);
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
 /// The error that ends the program: `acr-index: ...` on stderr, or under
 /// `--log-format json` one JSON event (`level` ERROR, `fatal` true), so a
 /// log collector sees why the run stopped.
 pub fn fatal(message: &str, exit_code: u8) {
+    // Server text in an error can echo a credential: none is printed.
+    let message = &*crate::registry::auth::scrub(message);
     if JSON.load(Ordering::Relaxed) {
         let event = serde_json::json!({
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),

@@ -22,6 +22,8 @@ pub struct ShowImage {
     pub detail: ImageDetail,
     pub provenance: Provenance,
     pub base_image: Option<BaseImage>,
+    /// What refers to it or to an index holding it, in any repository.
+    pub referrers: Vec<crate::store::ReferrerEntry>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -48,10 +50,12 @@ pub fn show(store: &Store, reference: &str) -> anyhow::Result<Option<ShowOutput>
     for detail in details {
         let provenance = provenance_of(&detail);
         let base_image = base_image(store, &provenance)?;
+        let referrers = store.referrers_of(&super::referrers::subjects(&detail), None)?;
         images.push(ShowImage {
             detail,
             provenance,
             base_image,
+            referrers,
         });
     }
     let tag_history = match (&parsed.target, &parsed.repository) {

@@ -23,7 +23,7 @@ fn write_report(
             } else {
                 args.columns
                     .iter()
-                    .map(|c| Column::Key(c.trim().to_string()))
+                    .map(|c| Column::named(c.trim()))
                     .collect()
             };
             Report::wide(out, columns, args.raw)?

@@ -31,7 +31,10 @@ pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Json => crate::output::json(&mut out, &rows)?,
         Format::Jsonl => crate::output::json_lines(&mut out, &rows)?,
-        Format::Csv => write_csv(&mut out, &rows)?,
+        Format::Csv => write_csv(
+            &mut crate::output::escape::stdout_for_people(&mut out),
+            &rows,
+        )?,
         Format::Table => write_table(
             &mut crate::output::escape::SafeText::new(&mut out),
             &rows,
@@ -119,6 +122,7 @@ fn write_csv(out: &mut dyn Write, rows: &[RunningRow]) -> anyhow::Result<()> {
         "build",
         "commit_url",
         "build_url",
+        "signed",
     ])?;
     for r in rows {
         w.record([
@@ -136,10 +140,19 @@ fn write_csv(out: &mut dyn Write, rows: &[RunningRow]) -> anyhow::Result<()> {
             opt(&r.build),
             opt(&r.commit_url),
             opt(&r.build_url),
+            signed_cell(r.signed),
         ])?;
     }
     w.finish()?;
     Ok(())
+}
+
+fn signed_cell(s: Option<bool>) -> &'static str {
+    match s {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    }
 }
 
 fn write_table(
@@ -172,6 +185,11 @@ fn write_table(
                     .clone()
                     .or_else(|| r.build.clone())
                     .unwrap_or_else(|| "-".into()),
+                match r.signed {
+                    Some(true) => "signed".into(),
+                    Some(false) => "UNSIGNED".into(),
+                    None => "-".into(),
+                },
             ]
         })
         .collect();
@@ -185,6 +203,7 @@ fn write_table(
         Col::new("COMMIT", 12, 0),
         Col::new("BRANCH", 10, 5),
         Col::new("BUILD", 12, 6),
+        Col::new("SIGNED", 8, 0),
     ];
     crate::output::table::write_fit(out, &cols, &cells, width)?;
     Ok(())

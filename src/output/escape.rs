@@ -43,8 +43,7 @@ pub fn line(s: &str, keep_sgr: bool) -> String {
     let body = s.strip_suffix('\n');
     let text = body.unwrap_or(s);
     let mut out = String::with_capacity(s.len() + 8);
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in text.char_indices() {
         if c == '\x1b' && keep_sgr && is_sgr(&text[i..]) {
             out.push(c);
             continue;
@@ -120,6 +119,17 @@ impl<W: std::io::Write> std::io::Write for SafeText<W> {
 impl<W: std::io::Write> Drop for SafeText<W> {
     fn drop(&mut self) {
         let _ = std::io::Write::flush(self);
+    }
+}
+
+/// Standard output as data goes to it: through [`SafeText`] when it is a
+/// terminal (a person reads it), untouched when piped (a program does, and
+/// wants the bytes).
+pub fn stdout_for_people<'a>(out: &'a mut dyn std::io::Write) -> Box<dyn std::io::Write + 'a> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        Box::new(SafeText::new(out))
+    } else {
+        Box::new(out)
     }
 }
 

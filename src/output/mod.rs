@@ -4,6 +4,7 @@ pub mod atomic;
 pub mod csv;
 pub mod escape;
 pub mod failures;
+pub mod referrers;
 pub mod report;
 pub mod table;
 pub mod term;

@@ -7,14 +7,19 @@ mod lookup;
 mod migrate;
 mod model;
 mod read;
+mod referrers_kind;
+mod referrers_read;
+mod referrers_write;
 mod write;
 
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
 pub use model::{
-    ChildRecord, Failure, LabelFilter, ManifestRecord, Record, RowFilter, RunSummary, TagListing,
-    ValueMatch,
+    ChildRecord, Failure, LabelFilter, ManifestRecord, Record, ReferrerLinks, ReferrerRecord,
+    ReferrerSource, RowFilter, RunSummary, TagListing, ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
+pub use referrers_kind::{classify as classify_referrer, may_hold_statement};
+pub use referrers_read::{has_sbom, is_signed, ReferrerEntry, ReferrerState, MAX_REFERRER_DEPTH};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;

@@ -18,6 +18,8 @@ pub struct ImageRow {
     pub created: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// What refers to the image or to its index (and to those, nested).
+    pub referrers: Vec<super::ReferrerEntry>,
     #[serde(skip)]
     pub manifest_id: i64,
     #[serde(skip)]
@@ -209,6 +211,7 @@ impl Store {
                 u.clone().into(),
             );
         }
+        super::referrers_read::filter_sql(filter, &mut sql, &mut args);
         sql.push_str(" ORDER BY registry, repository, tag, os, architecture, variant, digest");
 
         let mut stmt = self.conn.prepare(&sql).map_err(db)?;
@@ -226,6 +229,7 @@ impl Store {
                     created: r.get(9)?,
                     labels: BTreeMap::new(),
                     annotations: BTreeMap::new(),
+                    referrers: Vec::new(),
                     manifest_id: r.get(10)?,
                     tag_since: r.get(11)?,
                 })
@@ -240,6 +244,7 @@ impl Store {
             }
             row.labels = self.labels_of(row.manifest_id)?;
             row.annotations = self.annotations_of(row.manifest_id)?;
+            row.referrers = self.row_referrers(&row)?;
             f(row)?;
         }
         Ok(())

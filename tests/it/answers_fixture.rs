@@ -3,7 +3,8 @@
 
 use acr_index::oci::{Digest, Platform};
 use acr_index::store::{
-    ChildRecord, Failure, ManifestRecord, Record, RunSummary, Store, TagListing,
+    ChildRecord, Failure, ManifestRecord, Record, ReferrerLinks, ReferrerRecord, ReferrerSource,
+    RunSummary, Store, TagListing,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -245,6 +246,35 @@ pub fn provenance_records() -> (Vec<Record>, Vec<Record>) {
         ),
         tags("team/web", &[("v2", "web-index"), ("latest", "web-index")]),
         tags("oss/tool", &[("1.0", "tool")]),
+        // The web index is signed with notation (its platform rows carry
+        // that), team/api:1.2 has an SBOM but no signature, the tool a
+        // cosign signature by tag.
+        referrers(
+            "team/web",
+            ReferrerSource::Api,
+            &["web-index", "web-amd64", "web-arm64"],
+            &[(
+                "web-index",
+                "web-notation",
+                "application/vnd.cncf.notary.signature",
+            )],
+        ),
+        referrers(
+            "team/api",
+            ReferrerSource::Api,
+            &["api-1.2", "api-old"],
+            &[("api-1.2", "api-spdx", "application/spdx+json")],
+        ),
+        referrers(
+            "oss/tool",
+            ReferrerSource::CosignTag,
+            &[],
+            &[(
+                "tool",
+                "tool-cosign",
+                "application/vnd.dev.cosign.artifact.sig.v1+json",
+            )],
+        ),
         Record::Failure(Failure {
             repository: Some("team/broken".into()),
             reference: Some("v1".into()),
@@ -257,6 +287,39 @@ pub fn provenance_records() -> (Vec<Record>, Vec<Record>) {
         &[("1.2", "api-1.2"), ("latest", "api-1.2"), ("sbom", "sbom")],
     )];
     (first, second)
+}
+
+/// Referrers of a repository's subjects: (subject, referrer, artifact type).
+pub fn referrers(
+    repo: &str,
+    source: ReferrerSource,
+    checked: &[&str],
+    links: &[(&str, &str, &str)],
+) -> Record {
+    Record::Referrers(Box::new(ReferrerLinks {
+        repository: repo.into(),
+        source,
+        checked: (source != ReferrerSource::CosignTag)
+            .then(|| checked.iter().map(|c| dg(c)).collect()),
+        links: links
+            .iter()
+            .map(|(subject, name, t)| {
+                let r = ReferrerRecord {
+                    digest: dg(name),
+                    media_type: OCI.into(),
+                    artifact_type: Some(t.to_string()),
+                    annotations: map(&[(
+                        "org.opencontainers.image.created",
+                        "2024-03-02T00:00:00Z",
+                    )]),
+                    created: Some("2024-03-02T00:00:00Z".into()),
+                    predicate_type: None,
+                    statement: None,
+                };
+                (dg(subject), r)
+            })
+            .collect(),
+    }))
 }
 
 /// Write runs of records into a database at `db`, one run per batch.
