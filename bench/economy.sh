@@ -51,7 +51,7 @@ echo "### Requests per run ($REPOS repositories, $IMAGES images, $TAGS tags each
 echo
 echo "Minimum: cold = listing pages ($(( (REPOS + 99) / 100 )) catalog + $REPOS tag pages) + $IMAGES manifest GETs + $IMAGES config GETs = $(( (REPOS + 99) / 100 + REPOS + 2 * IMAGES )), plus token requests (1 where the wildcard is honoured; with ABAC one per batch of up to 32 repositories = $(( (REPOS + 31) / 32 )), plus 1 for the catalog); warm = $(( (REPOS + 99) / 100 )) catalog pages + $REPOS repository lookups = $(( (REPOS + 99) / 100 + REPOS )) plus a couple of tokens. Each run also meets one 401 challenge at its start."
 echo
-echo "| registry | run | token requests | 401 | registry requests (all kinds) | minimum + tokens | by kind | storage hops | failed items |"
+echo "| registry | run | token requests | 401 | registry requests (all kinds) | minimum without tokens and the 401 | by kind | storage hops | failed items |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for mode in normal abac; do
   fake --images "$IMAGES" --repos "$REPOS" $([ $mode = abac ] && echo --abac)
