@@ -6,6 +6,7 @@ mod lookup;
 mod migrate;
 mod model;
 mod read;
+mod stats;
 mod write;
 
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
@@ -14,6 +15,7 @@ pub use model::{
     ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
+pub use stats::RegistryStats;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;

@@ -16,5 +16,8 @@ mod cronjob;
 mod index_fake;
 mod index_real;
 mod production;
+mod serve_api;
+mod serve_live;
+mod serve_pages;
 mod support;
 mod support_smoke;

@@ -11,4 +11,6 @@ pub mod fake_registry;
 pub mod fixtures;
 pub mod registry;
 pub mod seed;
+pub mod serve;
 pub mod specs;
+pub mod webdriver;
