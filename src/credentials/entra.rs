@@ -1,14 +1,16 @@
 //! Entra ID (Azure AD) access tokens for the ACR exchange: a token given
 //! outright (source 3), Azure workload identity (source 4) and managed
-//! identity through IMDS (source 5). Each is a small HTTP flow done with
-//! the transport's reqwest client; see README.md ("Why no Azure SDK or docker-credential crate") for why no
+//! identity through IMDS (source 5). Each is a small HTTP flow sent
+//! through the registry's HTTP layer (so the rate limit, caps, retries and
+//! shutdown hold for it); see README.md ("Why no Azure SDK or docker-credential crate") for why no
 //! Azure SDK crate is used.
 
 use super::Lookup;
 use crate::cli::CredentialArgs;
 use crate::config::UsageError;
-use crate::registry::auth::Secret;
-use crate::registry::{display_url, RegistryError};
+use crate::registry::auth::{error_code, register_secret, token_request, with_header, Secret};
+use crate::registry::http::{Fixed, Http, HttpRequest};
+use crate::registry::{display_url, RegistryError, RequestKind};
 use anyhow::Context;
 use std::path::PathBuf;
 use url::Url;
@@ -143,7 +145,7 @@ impl AadSource {
     }
 
     /// A fresh Entra ID access token for ACR.
-    pub async fn access_token(&self, http: &reqwest::Client) -> Result<Secret, RegistryError> {
+    pub async fn access_token(&self, http: &Http) -> Result<Secret, RegistryError> {
         match self {
             AadSource::Static { token, .. } => Ok(token.clone()),
             AadSource::Workload {
@@ -152,7 +154,8 @@ impl AadSource {
                 tenant,
                 authority,
             } => {
-                let assertion = tokio::fs::read_to_string(token_file).await.map_err(|e| {
+                let read = tokio::fs::read_to_string(token_file);
+                let assertion = http.interruptible(read).await?.map_err(|e| {
                     RegistryError::Auth(format!(
                         "reading AZURE_FEDERATED_TOKEN_FILE {}: {e}",
                         token_file.display()
@@ -161,6 +164,8 @@ impl AadSource {
                 let url = authority
                     .join(&format!("{tenant}/oauth2/v2.0/token"))
                     .map_err(|e| RegistryError::Auth(format!("AZURE_TENANT_ID: {e}")))?;
+                // The kubelet rotates it: each one read is a secret to scrub.
+                register_secret(assertion.trim());
                 let scope = format!("{ACR_RESOURCE}/.default");
                 let form = [
                     ("client_id", client_id.as_str()),
@@ -169,8 +174,9 @@ impl AadSource {
                     ("client_assertion", assertion.trim()),
                     ("grant_type", "client_credentials"),
                 ];
-                let req = http.post(url.clone()).form(&form);
-                read_access_token(req, &url, "Entra ID").await
+                let mut req = token_request(url, Some(&form));
+                req.kind = RequestKind::Identity;
+                read_access_token(http, &req, "Entra ID").await
             }
             AadSource::Imds {
                 endpoint,
@@ -185,8 +191,9 @@ impl AadSource {
                         q.append_pair("client_id", c);
                     }
                 }
-                let req = http.get(url.clone()).header("Metadata", "true");
-                read_access_token(req, &url, "IMDS").await
+                let mut req = with_header(token_request(url, None), "metadata", "true");
+                req.kind = RequestKind::Identity;
+                read_access_token(http, &req, "IMDS").await
             }
         }
     }
@@ -195,30 +202,20 @@ impl AadSource {
 /// Send a token request and read `access_token`. Error bodies are reduced
 /// to their `error` code: descriptions may echo request details.
 async fn read_access_token(
-    req: reqwest::RequestBuilder,
-    url: &Url,
+    http: &Http,
+    req: &HttpRequest<'_>,
     who: &str,
 ) -> Result<Secret, RegistryError> {
-    let shown = display_url(url);
-    let net = |e: reqwest::Error| RegistryError::Network {
-        url: shown.clone(),
-        detail: e.without_url().to_string(),
-    };
-    let resp = req.send().await.map_err(net)?;
-    let status = resp.status();
-    let body = resp.bytes().await.map_err(net)?;
-    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    if !status.is_success() {
-        let code = json
-            .get("error")
-            .and_then(|e| e.as_str())
-            .map(|c| format!(" ({c})"))
-            .unwrap_or_default();
+    let shown = display_url(&req.url);
+    let resp = http.send(req, &Fixed(None)).await?;
+    if !resp.status.is_success() {
         return Err(RegistryError::Auth(format!(
-            "{who} token endpoint {shown} answered HTTP {}{code}",
-            status.as_u16()
+            "{who} token endpoint {shown} answered HTTP {}{}",
+            resp.status.as_u16(),
+            error_code(&resp.body)
         )));
     }
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
     json.get("access_token")
         .and_then(|t| t.as_str())
         .filter(|t| !t.is_empty())

@@ -5,7 +5,8 @@
 //! again and this source fetches a new Entra token and exchanges it anew.
 
 use super::entra::AadSource;
-use crate::registry::auth::{send_token_request, RefreshTokenSource, Token};
+use crate::registry::auth::{fetch_token, token_request, RefreshTokenSource, Token};
+use crate::registry::http::{Fixed, Http};
 use crate::registry::RegistryError;
 use futures::future::BoxFuture;
 use url::Url;
@@ -29,7 +30,7 @@ impl AadExchange {
 
     async fn exchange(
         &self,
-        http: &reqwest::Client,
+        http: &Http,
         registry: &Url,
         service: &str,
     ) -> Result<Token, RegistryError> {
@@ -49,9 +50,9 @@ impl AadExchange {
             form.push(("tenant", t));
         }
         form.push(("access_token", aad.expose()));
-        let req = http.post(url.clone()).form(&form);
+        let req = token_request(url, Some(&form));
         tracing::debug!(source = %self.source.describe(), "exchanging an Entra ID token at the registry");
-        send_token_request(req, &url).await.map_err(|e| match e {
+        fetch_token(http, &req, &Fixed(None)).await.map_err(|e| match e {
             RegistryError::Auth(m) => RegistryError::Auth(format!(
                 "{m}: the registry refused the Entra ID token from {} (does the identity have a pull role on the registry?)",
                 self.source.describe()
@@ -64,7 +65,7 @@ impl AadExchange {
 impl RefreshTokenSource for AadExchange {
     fn refresh_token<'a>(
         &'a self,
-        http: &'a reqwest::Client,
+        http: &'a Http,
         registry: &'a Url,
         service: &'a str,
     ) -> BoxFuture<'a, Result<Token, RegistryError>> {

@@ -1,5 +1,5 @@
 use super::config::{ImageConfig, Platform};
-use super::digest::Digest;
+use super::digest::{Digest, DigestError};
 use super::media;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -167,6 +167,64 @@ impl Manifest {
     }
 }
 
+/// Check a manifest body against its digest. A signed schema 1 manifest
+/// (a JWS) is identified by its payload without the signatures, as docker
+/// does: distribution signs it anew on every GET, so the body differs each
+/// time while the payload's digest does not.
+pub fn verify_manifest(expected: &Digest, body: &[u8]) -> Result<(), DigestError> {
+    match expected.verify(body) {
+        Err(mismatch) => match schema1_payload(body) {
+            Some(payload) => expected.verify(&payload).map_err(|_| mismatch),
+            None => Err(mismatch),
+        },
+        ok => ok,
+    }
+}
+
+/// The digest a manifest is known by: its payload's for a signed schema 1
+/// manifest, else the body's.
+pub fn manifest_digest(body: &[u8]) -> Digest {
+    match schema1_payload(body) {
+        Some(payload) => Digest::sha256_of(&payload),
+        None => Digest::sha256_of(body),
+    }
+}
+
+/// The signed payload of a schema 1 JWS manifest: the body up to the
+/// first signature's `formatLength`, followed by its `formatTail`.
+pub fn schema1_payload(body: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    #[derive(Deserialize)]
+    struct Signed {
+        #[serde(rename = "schemaVersion")]
+        schema_version: Option<i64>,
+        #[serde(default)]
+        signatures: Vec<Signature>,
+    }
+    #[derive(Deserialize)]
+    struct Signature {
+        protected: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Protected {
+        format_length: usize,
+        format_tail: String,
+    }
+    let signed: Signed = serde_json::from_slice(body).ok()?;
+    if signed.schema_version != Some(1) {
+        return None;
+    }
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let protected = signed.signatures.first()?.protected.trim_end_matches('=');
+    let protected: Protected = serde_json::from_slice(&b64.decode(protected).ok()?).ok()?;
+    let head = body.get(..protected.format_length)?;
+    let tail = b64
+        .decode(protected.format_tail.trim_end_matches('='))
+        .ok()?;
+    Some([head, &tail].concat())
+}
+
 fn is_manifest_type(t: &str) -> bool {
     matches!(
         t,
@@ -182,6 +240,41 @@ fn is_manifest_type(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn corpus(name: &str) -> Vec<u8> {
+        // ../shared from the checkout (or from a worktree one level deeper).
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|a| a.join("shared/realworld-corpus/manifests/containers-image"))
+            .find(|d| d.is_dir())
+            .expect("../shared/realworld-corpus");
+        std::fs::read(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn signed_schema1_is_verified_by_its_payload() {
+        let signed = corpus("v2s1.manifest.json");
+        let unsigned = corpus("v2s1-unsigned.manifest.json");
+        // The unsigned form is the payload: both have the same digest.
+        let digest = Digest::sha256_of(&unsigned);
+        assert_ne!(Digest::sha256_of(&signed), digest);
+        assert_eq!(manifest_digest(&signed), digest);
+        assert_eq!(manifest_digest(&unsigned), digest);
+        verify_manifest(&digest, &signed).unwrap();
+        verify_manifest(&digest, &unsigned).unwrap();
+        let other = corpus("schema1.json");
+        assert!(verify_manifest(&digest, &other).is_err());
+        // Not schema 1, or garbage: no payload, no panic.
+        assert!(schema1_payload(br#"{"schemaVersion":2}"#).is_none());
+        assert!(schema1_payload(br#"{"schemaVersion":1,"signatures":[{"protected":"eyJmb3JtYXRMZW5ndGgiOjk5OTk5OTksImZvcm1hdFRhaWwiOiIifQ"}]}"#).is_none());
+        assert!(matches!(
+            Manifest::parse(None, &signed).unwrap(),
+            Manifest::Schema1 {
+                config: Some(_),
+                ..
+            }
+        ));
+    }
 
     const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
     const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";

@@ -10,5 +10,5 @@ mod reference;
 
 pub use config::{ImageConfig, Platform};
 pub use digest::{Digest, DigestError};
-pub use manifest::{Descriptor, Manifest, ManifestError};
+pub use manifest::{manifest_digest, verify_manifest, Descriptor, Manifest, ManifestError};
 pub use reference::{ImageRef, RefTarget};

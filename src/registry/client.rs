@@ -187,7 +187,9 @@ impl Client {
     ) -> Result<FetchedManifest, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
         let requested: Option<Digest> = reference.parse().ok();
-        let check = requested.as_ref().map_or(Verify::Announced, Verify::Digest);
+        let check = requested
+            .as_ref()
+            .map_or(Verify::Announced, Verify::Manifest);
         let resp = self
             .get(
                 url.clone(),
@@ -203,13 +205,13 @@ impl Client {
         let expected = requested.or(announced.clone());
         let digest = match expected {
             Some(d) => {
-                verify(&d, &resp.body, &url)?;
+                verify_manifest(&d, &resp.body, &url)?;
                 if let Some(a) = announced.filter(|a| a.algorithm() == d.algorithm()) {
-                    verify(&a, &resp.body, &url)?;
+                    verify_manifest(&a, &resp.body, &url)?;
                 }
                 d
             }
-            None => Digest::sha256_of(&resp.body),
+            None => crate::oci::manifest_digest(&resp.body),
         };
         let content_type = resp
             .headers
@@ -271,7 +273,16 @@ pub fn pull_scope(repo: &str) -> String {
 }
 
 fn verify(expected: &Digest, body: &[u8], url: &Url) -> Result<(), RegistryError> {
-    expected.verify(body).map_err(|e| match e {
+    digest_error(expected.verify(body), url)
+}
+
+/// Like `verify`, but a signed schema 1 manifest is checked by its payload.
+fn verify_manifest(expected: &Digest, body: &[u8], url: &Url) -> Result<(), RegistryError> {
+    digest_error(crate::oci::verify_manifest(expected, body), url)
+}
+
+fn digest_error(r: Result<(), crate::oci::DigestError>, url: &Url) -> Result<(), RegistryError> {
+    r.map_err(|e| match e {
         crate::oci::DigestError::Mismatch { expected, actual } => RegistryError::DigestMismatch {
             url: display_url(url),
             expected,

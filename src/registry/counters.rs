@@ -16,6 +16,8 @@ pub enum RequestKind {
     /// The redirected hop of a blob GET, to storage on another host.
     Storage,
     Token,
+    /// Entra ID and IMDS token requests (to Azure, not to the registry).
+    Identity,
 }
 
 impl RequestKind {
@@ -29,6 +31,7 @@ impl RequestKind {
             RequestKind::BlobGet => "blob_get",
             RequestKind::Storage => "storage",
             RequestKind::Token => "token",
+            RequestKind::Identity => "identity",
         }
     }
 }
@@ -39,11 +42,25 @@ pub struct Counters {
     by_kind: Mutex<BTreeMap<&'static str, u64>>,
     pub(super) retries: AtomicU64,
     pub(super) throttled: AtomicU64,
+    /// Attempts that got any HTTP answer: zero means the registry was never reached.
+    responses: AtomicU64,
 }
 
 impl Counters {
     pub fn count(&self, kind: RequestKind) {
         *self.by_kind.lock().unwrap().entry(kind.name()).or_default() += 1;
+    }
+    pub fn responded(&self) {
+        self.responses.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn responses(&self) -> u64 {
+        self.responses.load(Ordering::Relaxed)
+    }
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
     }
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
         let mut m: BTreeMap<String, u64> = self

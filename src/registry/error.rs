@@ -20,6 +20,13 @@ pub enum RegistryError {
     Status { url: String, status: u16 },
     #[error("request to {url} failed: {detail}")]
     Network { url: String, detail: String },
+    /// An error that cannot heal by trying again: no retries.
+    #[error("cannot reach {url}: {reason}: {detail}")]
+    Unreachable {
+        url: String,
+        reason: Unreachable,
+        detail: String,
+    },
     #[error("response from {url} is larger than the {limit}-byte limit")]
     TooLarge { url: String, limit: usize },
     #[error("content from {url} does not match its digest: expected {expected}, got {actual}")]
@@ -34,4 +41,22 @@ pub enum RegistryError {
     Auth(String),
     #[error("interrupted")]
     Interrupted,
+}
+
+/// Why a registry cannot be reached at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    UnknownHost,
+    Certificate,
+    Protocol,
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unreachable::UnknownHost => "unknown host",
+            Unreachable::Certificate => "certificate refused",
+            Unreachable::Protocol => "protocol mismatch",
+        })
+    }
 }

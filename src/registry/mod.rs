@@ -6,16 +6,15 @@ mod acr;
 pub mod auth;
 mod client;
 mod counters;
-mod error;
-mod limiter;
+pub(crate) mod error;
+pub mod http;
 mod page;
-pub(crate) mod retry;
 mod shutdown;
 mod transport;
 
 pub use acr::{is_acr_host, AcrCatalog, AcrTagPage};
 pub use client::{Client, FetchedManifest, RepoPage, TagPage, MAX_CONFIG_BYTES};
-pub use error::RegistryError;
+pub use error::{RegistryError, Unreachable};
 pub use transport::{Counters, RequestKind, Settings, Shutdown};
 
 /// Redact a URL for logs and errors: storage redirects carry SAS signatures

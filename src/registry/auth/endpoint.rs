@@ -1,116 +1,103 @@
-//! Talking to a token endpoint: send, retry transient failures, read the token.
+//! Talking to a token endpoint through the HTTP layer (so caps, retries,
+//! the rate limit and shutdown hold for it too) and reading the token.
 
 use super::Token;
+use crate::registry::counters::RequestKind;
+use crate::registry::http::{Authorize, Http, HttpRequest, Response};
 use crate::registry::{display_url, RegistryError};
+use reqwest::header::HeaderName;
 use url::Url;
 
-/// Send a token request, retrying a few times on network errors, 429 and
-/// 5xx: a token endpoint's hiccup should not fail every image behind it.
-pub async fn send_token_request(
-    request: reqwest::RequestBuilder,
-    realm: &Url,
-) -> Result<Token, RegistryError> {
-    const ATTEMPTS: u32 = 3;
-    let mut attempt = 0;
-    loop {
-        let Some(this) = request.try_clone() else {
-            return parse_token_response(request, realm).await;
-        };
-        match parse_token_response(this, realm).await {
-            Err(RegistryError::Network { .. } | RegistryError::Status { .. })
-                if attempt + 1 < ATTEMPTS =>
-            {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
-            }
-            other => return other,
-        }
-    }
+/// Token answers are a few kilobytes; anything past this is refused
+/// rather than read whole.
+pub const MAX_TOKEN_BYTES: usize = 256 * 1024;
+
+/// A token request: a GET with query parameters, or a form POST.
+pub fn token_request<'a>(url: Url, form: Option<&[(&str, &str)]>) -> HttpRequest<'a> {
+    let mut req = match form {
+        Some(form) => HttpRequest::post_form(url, RequestKind::Token, MAX_TOKEN_BYTES, form),
+        None => HttpRequest::get(url, RequestKind::Token, MAX_TOKEN_BYTES),
+    };
+    req.accept = Some("application/json");
+    req
 }
 
-/// Send a token request and read `token` / `access_token` and `expires_in`.
-pub async fn parse_token_response(
-    request: reqwest::RequestBuilder,
-    realm: &Url,
+/// Add a header to a request (IMDS wants `Metadata: true`).
+pub fn with_header<'a>(
+    mut req: HttpRequest<'a>,
+    name: &'static str,
+    value: &'static str,
+) -> HttpRequest<'a> {
+    req.headers.push((
+        HeaderName::from_static(name),
+        reqwest::header::HeaderValue::from_static(value),
+    ));
+    req
+}
+
+/// Send a token request and read `token` / `access_token` /
+/// `refresh_token` and `expires_in`. The endpoint's error text is not
+/// repeated: it can echo what was sent.
+pub async fn fetch_token(
+    http: &Http,
+    req: &HttpRequest<'_>,
+    auth: &dyn Authorize,
 ) -> Result<Token, RegistryError> {
-    #[derive(serde::Deserialize)]
-    struct TokenJson {
-        token: Option<String>,
-        access_token: Option<String>,
-        /// What ACR's `/oauth2/exchange` answers.
-        refresh_token: Option<String>,
-        expires_in: Option<u64>,
-    }
-    let shown = display_url(realm);
-    let resp = request.send().await.map_err(|e| RegistryError::Network {
-        url: shown.clone(),
-        detail: e.without_url().to_string(),
-    })?;
-    let status = resp.status();
-    if crate::registry::retry::is_retryable_status(status) {
-        return Err(RegistryError::Status {
-            url: shown,
-            status: status.as_u16(),
-        });
-    }
-    if !status.is_success() {
+    let resp = http.send(req, auth).await?;
+    parse_token_response(&resp)
+}
+
+pub fn parse_token_response(resp: &Response) -> Result<Token, RegistryError> {
+    let shown = display_url(&resp.url);
+    if !resp.status.is_success() {
         return Err(RegistryError::Auth(format!(
-            "token endpoint {shown} answered HTTP {}",
-            status.as_u16()
+            "token endpoint {shown} answered HTTP {}{}",
+            resp.status.as_u16(),
+            error_code(&resp.body)
         )));
     }
-    let bytes = resp.bytes().await.map_err(|e| RegistryError::Network {
-        url: shown.clone(),
-        detail: e.without_url().to_string(),
-    })?;
-    let body: TokenJson =
-        serde_json::from_slice(&bytes).map_err(|e| RegistryError::InvalidResponse {
+    let body: serde_json::Value =
+        serde_json::from_slice(&resp.body).map_err(|e| RegistryError::InvalidResponse {
             url: shown.clone(),
-            detail: e.to_string(),
+            // Only where it broke: serde's message can quote the token.
+            detail: format!(
+                "the token answer is not JSON (line {} column {})",
+                e.line(),
+                e.column()
+            ),
         })?;
-    let value = body
-        .access_token
-        .or(body.token)
-        .or(body.refresh_token)
-        .filter(|t| !t.is_empty())
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|t| !t.is_empty())
+    };
+    let value = text("access_token")
+        .or_else(|| text("token"))
+        .or_else(|| text("refresh_token"))
         .ok_or_else(|| RegistryError::Auth(format!("token endpoint {shown} returned no token")))?;
-    Ok(Token::new(value, body.expires_in))
+    let expires_in = body.get("expires_in").and_then(|v| {
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    });
+    Ok(Token::new(value.to_string(), expires_in, resp.date()))
 }
 
-#[cfg(test)]
-mod tests {
-    #[tokio::test]
-    async fn token_requests_survive_a_503() {
-        use super::send_token_request;
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
-        use url::Url;
-        let calls = Arc::new(AtomicUsize::new(0));
-        let c = calls.clone();
-        let app = axum::Router::new().route(
-            "/token",
-            axum::routing::get(move || {
-                let n = c.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if n == 0 {
-                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new())
-                    } else {
-                        (
-                            axum::http::StatusCode::OK,
-                            r#"{"token":"t0k","expires_in":300}"#.to_string(),
-                        )
-                    }
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let realm =
-            Url::parse(&format!("http://{}/token", listener.local_addr().unwrap())).unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let token = send_token_request(reqwest::Client::new().get(realm.clone()), &realm)
-            .await
-            .unwrap();
-        assert_eq!(token.value.expose(), "t0k");
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
+/// An OAuth `error` code (`invalid_grant`, `unauthorized`), when it is a
+/// short plain word: codes help, descriptions may echo the request.
+pub fn error_code(body: &[u8]) -> String {
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let code = json
+        .get("error")
+        .and_then(|e| e.as_str())
+        .or_else(|| json.pointer("/errors/0/code").and_then(|c| c.as_str()));
+    match code {
+        Some(c)
+            if c.len() <= 64
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') =>
+        {
+            format!(" ({c})")
+        }
+        _ => String::new(),
     }
 }

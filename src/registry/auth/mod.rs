@@ -7,14 +7,14 @@ mod endpoint;
 mod secret;
 mod token;
 
-pub use endpoint::{parse_token_response, send_token_request};
-pub use secret::Secret;
+pub use endpoint::{error_code, fetch_token, token_request, with_header, MAX_TOKEN_BYTES};
+pub use secret::{register as register_secret, scrub, Secret};
 pub use token::{jwt_remaining, Token};
 
-use super::transport::{Counters, RequestKind};
+use super::http::{Authorize, Fixed, Http};
 use super::{display_url, RegistryError};
 use futures::future::BoxFuture;
-use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::header::HeaderValue;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use url::Url;
@@ -24,7 +24,7 @@ use url::Url;
 pub trait RefreshTokenSource: Send + Sync {
     fn refresh_token<'a>(
         &'a self,
-        http: &'a reqwest::Client,
+        http: &'a Http,
         registry: &'a Url,
         service: &'a str,
     ) -> BoxFuture<'a, Result<Token, RegistryError>>;
@@ -71,10 +71,9 @@ type TokenSlot = Arc<tokio::sync::Mutex<Option<Token>>>;
 /// Applies a credential to requests: basic header, or bearer tokens
 /// fetched per scope, cached until shortly before expiry.
 pub struct Auth {
-    http: reqwest::Client,
+    http: Arc<Http>,
     registry: Url,
     credential: Credential,
-    counters: Arc<Counters>,
     scheme: Mutex<Scheme>,
     /// request scope -> the scope the registry asked for (ACR may ask for
     /// `metadata_read` where we guessed `pull`).
@@ -84,22 +83,21 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub fn new(
-        http: reqwest::Client,
-        registry: Url,
-        credential: Credential,
-        counters: Arc<Counters>,
-    ) -> Auth {
+    pub fn new(http: Arc<Http>, registry: Url, credential: Credential) -> Auth {
         Auth {
             http,
             registry,
             credential,
-            counters,
             scheme: Mutex::new(Scheme::Unknown),
             scope_alias: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             refresh: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// Credentials for one request in `scope`, for the HTTP layer.
+    pub fn scoped<'a>(&'a self, scope: &'a str) -> Scoped<'a> {
+        Scoped { auth: self, scope }
     }
 
     /// The Authorization header for a request in `scope`, fetching a token
@@ -170,6 +168,7 @@ impl Auth {
             Credential::Basic { username, password } => {
                 let raw = format!("{username}:{}", password.expose());
                 let enc = base64::engine::general_purpose::STANDARD.encode(raw);
+                secret::register(&enc);
                 Some(sensitive(&format!("Basic {enc}")))
             }
             _ => None,
@@ -230,9 +229,8 @@ impl Auth {
             ),
             _ => None,
         };
-        self.counters.count(RequestKind::Token);
         let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-        let request = if let Some(refresh) = refresh {
+        if let Some(refresh) = refresh {
             let mut form: Vec<(&str, &str)> = vec![
                 ("grant_type", "refresh_token"),
                 ("service", service),
@@ -240,7 +238,8 @@ impl Auth {
                 ("client_id", "acr-index"),
             ];
             form.extend(scopes.iter().map(|s| ("scope", *s)));
-            self.http.post(realm.clone()).form(&form)
+            let req = token_request(realm.clone(), Some(&form));
+            fetch_token(&self.http, &req, &Fixed(None)).await
         } else {
             let mut url = realm.clone();
             {
@@ -252,13 +251,9 @@ impl Auth {
                     q.append_pair("scope", s);
                 }
             }
-            let mut req = self.http.get(url);
-            if let Some(h) = self.basic_header() {
-                req = req.header(AUTHORIZATION, h);
-            }
-            req
-        };
-        send_token_request(request, realm).await
+            let req = token_request(url, None);
+            fetch_token(&self.http, &req, &Fixed(self.basic_header())).await
+        }
     }
 
     async fn exchanged_refresh_token(
@@ -270,13 +265,30 @@ impl Auth {
         if let Some(t) = cached.as_ref().filter(|t| t.is_fresh()) {
             return Ok(t.value.clone());
         }
-        self.counters.count(RequestKind::Token);
         let t = source
             .refresh_token(&self.http, &self.registry, service)
             .await?;
+        // The exchanged refresh token is a credential of the whole run.
+        secret::register(t.value.expose());
         let value = t.value.clone();
         *cached = Some(t);
         Ok(value)
+    }
+}
+
+/// The auth layer's side of one request: the header for its scope, and a
+/// renewal when the registry's own origin answers 401.
+pub struct Scoped<'a> {
+    auth: &'a Auth,
+    scope: &'a str,
+}
+
+impl Authorize for Scoped<'_> {
+    fn header(&self) -> BoxFuture<'_, Result<Option<HeaderValue>, RegistryError>> {
+        Box::pin(self.auth.header_for(self.scope))
+    }
+    fn renew<'a>(&'a self, challenge: Option<&'a str>) -> BoxFuture<'a, Result<(), RegistryError>> {
+        Box::pin(self.auth.on_challenge(challenge, self.scope))
     }
 }
 
