@@ -20,6 +20,10 @@ impl Stop {
             wait_for_signal().await;
             tracing::info!("stopping: signal received");
             let _ = tx.send(true);
+            // A second signal does not wait for the run in progress.
+            wait_for_signal().await;
+            tracing::warn!("second signal: exiting now");
+            std::process::exit(i32::from(crate::commands::exit::INTERRUPTED));
         });
         Stop(rx)
     }
