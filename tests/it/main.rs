@@ -17,6 +17,7 @@ mod index_fake;
 mod index_real;
 mod production;
 mod serve_api;
+mod serve_deploy;
 mod serve_live;
 mod serve_pages;
 mod support;
