@@ -31,10 +31,12 @@ RUN set -eux; \
     cargo clean --release --locked -p acr-index; \
     rm -rf src
 
-# 2. The crate itself (.dockerignore keeps target/, .git and databases out).
+# 2. The crate itself (.dockerignore keeps target/, .git and databases out,
+#    so the commit `acr-index version` prints comes from --build-arg REVISION).
 COPY . .
+ARG REVISION=unknown
 RUN set -eux; \
-    cargo build --release --locked; \
+    ACR_INDEX_COMMIT="${REVISION}" cargo build --release --locked; \
     install -D -m 0755 target/release/acr-index /out/usr/local/bin/acr-index; \
     install -d -m 0755 -o 65532 -g 65532 /out/data; \
     /out/usr/local/bin/acr-index --help >/dev/null

@@ -1,10 +1,31 @@
-//! The test suite's in-process registry as a standalone server, for the
-//! benchmark: N generated images, optional added latency, optional ACR API.
+//! The test suite's in-process registries as a standalone server, for the
+//! benchmark: N generated images, optional added latency, and with `--acr`
+//! the ACR fake (listing API, token endpoints, optional ABAC behaviour and
+//! read throttle).
 //!
-//!   cargo run --release --example fake_registry -- --images 10000 --repos 500 --latency-ms 20 [--acr]
+//!   cargo run --release --example fake_registry -- --images 10000 --repos 500 --latency-ms 20
+//!   cargo run --release --example fake_registry -- --acr [--abac] [--throttle-rps 50] --images 1000 --repos 100
+//!   cargo run --release --example fake_registry -- --acr --referrers --images 100 --repos 100
 //!
-//! Prints its URL on stdout, serves until killed.
+//! `--acr --referrers` serves the plain fake with ACR's listing API and the
+//! OCI 1.1 referrers API (no token flow); `--acr` alone the economy fake.
+//!
+//! Prints its URL on stdout (with `--acr`, a refresh token on the second
+//! line; `GET <url>/_fake/stats` gives its counters, `POST <url>/_fake/reset`
+//! clears them) and serves until killed.
 
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/support/fake_acr_economy.rs"]
+mod fake_acr_economy;
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/support/fake_acr_economy_api.rs"]
+mod fake_acr_economy_api;
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/support/fake_acr_economy_routes.rs"]
+mod fake_acr_economy_routes;
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/support/fake_referrers.rs"]
+mod fake_referrers;
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/it/support/fake_registry.rs"]
 mod fake_registry;
@@ -19,17 +40,34 @@ use std::time::Duration;
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let num = |name: &str, default: u64| {
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let num = |name: &str, default: f64| -> f64 {
         args.iter()
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
             .map(|v| v.parse().expect("a number"))
             .unwrap_or(default)
     };
-    let images = num("--images", 1000);
-    let repos = num("--repos", 100).max(1);
+    let images = num("--images", 1000.0) as usize;
+    let repos = (num("--repos", 100.0) as usize).max(1);
+    let latency = Duration::from_millis(num("--latency-ms", 0.0) as u64);
+    if flag("--acr") && !flag("--referrers") {
+        let fake = fake_acr_economy::FakeAcrEconomy::start(fake_acr_economy::Config {
+            abac: flag("--abac"),
+            throttle_rps: Some(num("--throttle-rps", 0.0)).filter(|r| *r > 0.0),
+            latency,
+            access_lifetime: None,
+        })
+        .await;
+        fake.populate(images, repos);
+        println!("{}\n{}", fake.base, fake.refresh_token());
+        std::io::stdout().flush().unwrap();
+        std::future::pending::<()>().await;
+    }
     let fake = FakeRegistry::start(Options {
-        acr_api: args.iter().any(|a| a == "--acr"),
+        acr_api: flag("--acr"),
+        // ACR serves the OCI 1.1 referrers API; without --referrers, 404.
+        referrers: flag("--referrers").then(fake_referrers::ReferrersApi::default),
         ..Options::default()
     })
     .await;
@@ -49,7 +87,7 @@ async fn main() {
         );
     }
     fake.set_faults(Faults {
-        latency: Duration::from_millis(num("--latency-ms", 0)),
+        latency,
         ..Faults::default()
     });
     println!("{}", fake.url);

@@ -9,7 +9,8 @@ use std::path::PathBuf;
     name = "acr-index",
     version,
     about = "Index a container registry's image labels and annotations into SQLite, then ask which commit, branch and build produced an image.",
-    propagate_version = true
+    propagate_version = true,
+    after_help = crate::help::TOP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -33,6 +34,16 @@ pub struct Global {
     /// Log line format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Colour in logs and progress: auto (a terminal, and NO_COLOR unset), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,22 +55,43 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Walk the registry and store labels and annotations of every image.
+    #[command(after_help = crate::help::INDEX)]
     Index(Box<IndexArgs>),
     /// Find images by label, repository, tag or digest.
+    #[command(after_help = crate::help::QUERY)]
     Query(QueryArgs),
     /// Everything known about one image: labels, tags, history, links.
+    #[command(after_help = crate::help::SHOW)]
     Show(ShowArgs),
     /// Write a report of every indexed image (CSV or JSON).
+    #[command(after_help = crate::help::EXPORT)]
     Export(ExportArgs),
-    /// List past index runs.
+    /// List past index runs; `runs show ID` for one run's failures.
+    #[command(after_help = crate::help::RUNS)]
     Runs(RunsArgs),
     /// Map the containers running in Kubernetes to their provenance.
+    #[command(after_help = crate::help::RUNNING)]
     Running(RunningArgs),
     /// Serve the index read-only over HTTP: a JSON API and pages for people.
     // The index options are optional here (used only with --index-every):
     // an absent --registry reads as empty, which serve then refuses.
     #[command(mut_arg("registry", |a| a.required(false).default_value("").hide_default_value(true)))]
     Serve(Box<ServeArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    #[command(after_help = crate::help::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    #[command(after_help = "Example:\n  acr-index man > /usr/local/share/man/man1/acr-index.1")]
+    Man,
+    /// Print the version, the commit it was built from and the bundled SQLite version.
+    Version,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,54 +103,75 @@ pub enum Api {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Registry")]
 pub struct IndexArgs {
     /// Registry host or URL (https:// unless the URL says http://).
     #[arg(long, env = "ACR_INDEX_REGISTRY", hide_env_values = true, value_hint = ValueHint::Url)]
     pub registry: String,
-    /// Only repositories matching this glob (repeatable). Plain names are
-    /// visited without listing the catalog.
-    #[arg(long = "repo", value_name = "GLOB")]
+    /// Only repositories matching this glob (repeatable; any may match).
+    /// Plain names are visited without listing the catalog. `*` also
+    /// matches `/`; `{a,b}` alternatives.
+    #[arg(long = "repo", value_name = "GLOB", help_heading = "Selection")]
     pub repos: Vec<String>,
     /// Skip repositories matching this glob (repeatable).
-    #[arg(long = "exclude", value_name = "GLOB")]
+    #[arg(long = "exclude", value_name = "GLOB", help_heading = "Selection")]
     pub excludes: Vec<String>,
     /// Read repository names, one per line, from FILE (for credentials that
     /// cannot list the catalog).
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Selection")]
     pub repos_from: Option<PathBuf>,
     /// Requests in flight at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512), help_heading = "Load on the registry")]
     pub concurrency: u16,
     /// Ceiling on requests per second (ACR throttles per SKU).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Load on the registry")]
     pub max_rps: Option<f64>,
     /// Re-fetch every digest, even those already indexed.
-    #[arg(long)]
+    #[arg(long, help_heading = "Selection")]
     pub full: bool,
     /// Listing API.
     #[arg(long, value_enum, default_value_t = Api::Auto)]
     pub api: Api,
     /// Entries asked for per catalog or tag-list page.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    #[arg(long, help_heading = "Load on the registry", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub page_size: u32,
     /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    #[arg(
+        long,
+        default_value_t = 60,
+        value_name = "SECONDS",
+        help_heading = "Load on the registry"
+    )]
     pub timeout: u64,
     /// Retries for 429, 5xx and network errors before an item is recorded as failed.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, help_heading = "Load on the registry")]
     pub retries: u32,
     /// Seconds to wait for another index run on the same database to finish.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub lock_timeout: u64,
     /// Write the run's figures in Prometheus text format to PATH.
-    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, help_heading = "Output")]
     pub metrics_file: Option<PathBuf>,
+    /// What to print on stdout when the run ends: nothing (table: the
+    /// summary goes to stderr) or one JSON object summarising the run.
+    #[arg(long, value_enum, default_value_t = IndexFormat::Table, help_heading = "Output")]
+    pub format: IndexFormat,
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexFormat {
+    /// The human summary on stderr only.
+    #[value(alias = "text")]
+    Table,
+    /// One JSON object on stdout.
+    Json,
+}
+
 /// Credentials: secrets come from env vars or files, never from arguments.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Credentials (see ACR_INDEX_* below)")]
 pub struct CredentialArgs {
     /// Username for basic auth or ACR tokens (env ACR_INDEX_USERNAME); the
     /// password comes from ACR_INDEX_PASSWORD, --password-stdin or --password-file.
@@ -139,6 +192,10 @@ pub struct CredentialArgs {
     /// Docker config.json or Kubernetes .dockerconfigjson to read credentials from.
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub docker_config: Option<PathBuf>,
+    /// Ask the Azure CLI for an Entra ID token (`az account get-access-token`),
+    /// tried after the docker and podman configs.
+    #[arg(long)]
+    pub azure_cli: bool,
     /// Extra trusted CA certificates (PEM). TLS is always verified.
     #[arg(long, value_name = "PEM", value_hint = ValueHint::FilePath)]
     pub ca_file: Option<PathBuf>,
@@ -149,9 +206,12 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Filters (times are UTC)")]
 pub struct FilterArgs {
     /// KEY=VALUE (exact; a trailing * matches a prefix) or KEY (has the
     /// label). KEY matches a label key or its last dot-separated segments:
@@ -159,7 +219,8 @@ pub struct FilterArgs {
     /// Repeatable; all must match.
     #[arg(long = "label", value_name = "KEY[=VALUE]")]
     pub labels: Vec<String>,
-    /// Repository glob (repeatable; any may match).
+    /// Repository glob (repeatable; any may match). `*` also matches `/`;
+    /// `{api,web}` alternatives; the same dialect as `index --repo`.
     #[arg(long = "repo", value_name = "GLOB")]
     pub repos: Vec<String>,
     /// Tag glob (repeatable; any may match).
@@ -168,15 +229,30 @@ pub struct FilterArgs {
     /// Only this registry (host[:port]).
     #[arg(long)]
     pub registry: Option<String>,
-    /// Only images with this manifest or index digest.
+    /// Only images with this manifest, index or config digest: sha256:HEX,
+    /// bare HEX, or a unique prefix of at least 12 hex digits.
     #[arg(long)]
     pub digest: Option<String>,
-    /// Created (or first seen) at or after this time (RFC 3339 or YYYY-MM-DD).
-    #[arg(long)]
+    /// Created (or first seen) at or after this instant: RFC 3339, a UTC
+    /// date (YYYY-MM-DD, from its start) or an age (30m, 12h, 7d, 2w).
+    #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
-    /// Created (or first seen) at or before this time (RFC 3339 or YYYY-MM-DD).
-    #[arg(long)]
+    /// Created (or first seen) at or before this instant: RFC 3339, a UTC
+    /// date (YYYY-MM-DD, that whole day included) or an age (7d).
+    #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    // Referrers (signatures, SBOMs, attestations): see docs/referrers.md.
+    /// Only images a signature (cosign, notation) refers to, or their index.
+    #[arg(long, conflicts_with = "unsigned")]
+    pub signed: bool,
+    /// Only images no signature refers to.
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Only images with a referrer of this artifact type, kind (signature,
+    /// sbom, attestation) or format (notation, cosign, spdx, cyclonedx, a
+    /// predicate type). Repeatable; all must match.
+    #[arg(long = "artifact-type", value_name = "TYPE")]
+    pub artifact_types: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -184,9 +260,9 @@ pub struct QueryArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Output format: a table that fits the terminal ($COLUMNS), a JSON
-    /// array (one object per image and tag), or CSV with the columns of
-    /// `export --format csv`.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// array (one object per image and tag), JSON lines, or CSV with the
+    /// columns of `export --format csv`.
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     pub format: Format,
     /// CSV: do not neutralise values a spreadsheet would run as formulas.
     #[arg(long)]
@@ -195,17 +271,19 @@ pub struct QueryArgs {
 
 #[derive(Args, Debug)]
 pub struct ShowArgs {
-    /// registry/repo:tag, repo:tag, repo@sha256:..., or a bare sha256:...
-    /// (index, platform manifest or config digest).
+    /// registry/repo:tag, repo:tag, repo (means repo:latest), repo@sha256:...,
+    /// or a bare digest: sha256:HEX, HEX, or a unique prefix of at least 12
+    /// hex digits (index, platform manifest or config digest).
     pub reference: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    /// Output format: readable text (`table`, alias `text`) or JSON.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
     pub format: ShowFormat,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShowFormat {
-    Text,
+    #[value(alias = "text")]
+    Table,
     Json,
 }
 
@@ -223,7 +301,9 @@ pub struct ExportArgs {
     /// Report format: CSV (RFC 4180), one JSON array, or one JSON object per line.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (`-` is stdout). A regular file is
+    /// replaced atomically and keeps its mode; a FIFO or a device is
+    /// written through.
     #[arg(long, short, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
     /// Label keys to add as CSV columns (comma-separated or repeated;
@@ -240,13 +320,28 @@ pub struct ExportArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct RunsArgs {
+    #[command(subcommand)]
+    pub action: Option<RunsAction>,
     /// How many runs, newest first.
     #[arg(long, default_value_t = 20)]
     pub limit: i64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RunsAction {
+    /// One run in full: its counts, requests and every failure, grouped by cause.
+    Show {
+        /// The run's number (the RUN column).
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+        format: ShowFormat,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -78,21 +78,73 @@ pub fn label_filter(s: &str) -> anyhow::Result<LabelFilter> {
     })
 }
 
-/// RFC 3339, or a date (`2024-05-01`, taken as midnight UTC), as stored.
-pub fn time_bound(flag: &str, s: &str) -> anyhow::Result<String> {
-    use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+/// Which end of a range a time bound is: a date as `--since` means its
+/// first instant, as `--until` its last, so `--until 2024-05-01` takes in
+/// the whole of that day (UTC).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Bound {
+    Since,
+    Until,
+}
+
+/// RFC 3339 (any offset), a UTC date, or an age before `now` (`30m`, `12h`,
+/// `7d`, `2w`, `90s`), as an RFC 3339 instant in UTC with milliseconds.
+pub fn time_bound_at(
+    flag: &str,
+    s: &str,
+    bound: Bound,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<String> {
+    use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t
-            .with_timezone(&Utc)
-            .to_rfc3339_opts(SecondsFormat::AutoSi, true));
+        return Ok(fmt(t.with_timezone(&Utc)));
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let t = d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-        return Ok(t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+        let start = d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        return Ok(fmt(match bound {
+            Bound::Since => start,
+            Bound::Until => start + Duration::days(1) - Duration::milliseconds(1),
+        }));
+    }
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let per = match unit {
+        "s" => Some(1),
+        "m" => Some(60),
+        "h" => Some(3600),
+        "d" => Some(86_400),
+        "w" => Some(7 * 86_400),
+        _ => None,
+    };
+    if let (Ok(n), Some(per)) = (n.parse::<i64>(), per) {
+        if let Some(t) = n
+            .checked_mul(per)
+            .and_then(Duration::try_seconds)
+            .and_then(|age| now.checked_sub_signed(age))
+        {
+            return Ok(fmt(t));
+        }
     }
     Err(usage(format!(
-        "{flag} {s:?}: expected RFC 3339 (2024-05-01T12:00:00Z) or a date (2024-05-01)"
+        "{flag} {s:?}: expected RFC 3339 (2024-05-01T12:00:00Z), a UTC date (2024-05-01) or an age (30m, 12h, 7d, 2w)"
     )))
+}
+
+/// [`time_bound_at`] relative to the current time.
+pub fn time_bound(flag: &str, s: &str, bound: Bound) -> anyhow::Result<String> {
+    time_bound_at(flag, s, bound, chrono::Utc::now())
+}
+
+/// `--repo`/`--tag` globs, checked here so a bad one is a usage error; the
+/// store compiles them with the same dialect as `index --repo`.
+fn globs(flag: &str, pats: &[String]) -> anyhow::Result<Vec<String>> {
+    for p in pats {
+        crate::store::glob::compile(std::slice::from_ref(p))
+            .map_err(|e| usage(format!("{flag} {p:?}: {e}")))?;
+    }
+    Ok(pats.to_vec())
 }
 
 pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
@@ -102,24 +154,40 @@ pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
             .iter()
             .map(|l| label_filter(l))
             .collect::<anyhow::Result<_>>()?,
-        repos: f.repos.clone(),
-        tags: f.tags.clone(),
+        repos: globs("--repo", &f.repos)?,
+        tags: globs("--tag", &f.tags)?,
         registry: f
             .registry
             .as_deref()
             .map(|r| registry_url(r).map(|(_, host)| host))
             .transpose()?,
-        digest: f.digest.clone(),
+        digest: f
+            .digest
+            .as_deref()
+            .map(|d| match crate::answers::reference::parse(d) {
+                Ok(Some(_)) => Ok(d.trim().to_string()),
+                Ok(None) => Err(usage(format!(
+                    "--digest {d:?}: expected sha256: and 64 hex digits, the 64 hex digits, or a prefix of at least 12"
+                ))),
+                Err(e) => Err(usage(format!("--digest: {e}"))),
+            })
+            .transpose()?,
         since: f
             .since
             .as_deref()
-            .map(|s| time_bound("--since", s))
+            .map(|s| time_bound("--since", s, Bound::Since))
             .transpose()?,
         until: f
             .until
             .as_deref()
-            .map(|s| time_bound("--until", s))
+            .map(|s| time_bound("--until", s, Bound::Until))
             .transpose()?,
+        signed: match (f.signed, f.unsigned) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        artifact_types: referrer_types(&f.artifact_types)?,
     })
 }
 
@@ -144,6 +212,23 @@ pub fn duration(flag: &str, s: &str) -> anyhow::Result<std::time::Duration> {
         Some(secs) if secs > 0 => Ok(std::time::Duration::from_secs(secs)),
         _ => Err(bad()),
     }
+}
+
+/// `--artifact-type`: a media type, a kind or a format; never empty.
+fn referrer_types(types: &[String]) -> anyhow::Result<Vec<String>> {
+    types
+        .iter()
+        .map(|t| {
+            let t = t.trim();
+            if t.is_empty() || t.len() > 255 {
+                Err(usage(
+                    "--artifact-type: expected a media type (application/spdx+json), a kind (signature, sbom, attestation) or a format (notation, cosign, spdx, cyclonedx)",
+                ))
+            } else {
+                Ok(t.to_string())
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -184,15 +269,27 @@ mod tests {
 
     #[test]
     fn time_bounds() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2024, 5, 10, 12, 0, 0).unwrap();
+        let at = |s: &str, b| time_bound_at("--since", s, b, now);
         assert_eq!(
-            time_bound("--since", "2024-05-01").unwrap(),
-            "2024-05-01T00:00:00Z"
+            at("2024-05-01", Bound::Since).unwrap(),
+            "2024-05-01T00:00:00.000Z"
         );
         assert_eq!(
-            time_bound("--since", "2024-05-01T02:00:00+02:00").unwrap(),
-            "2024-05-01T00:00:00Z"
+            at("2024-05-01", Bound::Until).unwrap(),
+            "2024-05-01T23:59:59.999Z"
         );
-        assert!(time_bound("--since", "last week").is_err());
+        assert_eq!(
+            at("2024-05-01T02:00:00+02:00", Bound::Until).unwrap(),
+            "2024-05-01T00:00:00.000Z"
+        );
+        assert_eq!(at("7d", Bound::Since).unwrap(), "2024-05-03T12:00:00.000Z");
+        assert_eq!(at("12h", Bound::Since).unwrap(), "2024-05-10T00:00:00.000Z");
+        assert_eq!(at("2w", Bound::Since).unwrap(), "2024-04-26T12:00:00.000Z");
+        for bad in ["last week", "7", "d", "7y", "99999999999999999w"] {
+            assert!(at(bad, Bound::Since).is_err(), "{bad}");
+        }
     }
 
     #[test]

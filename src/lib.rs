@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod credentials;
+pub mod help;
 pub mod indexer;
 pub mod links;
 pub mod logging;

@@ -1,10 +1,14 @@
 use acr_index::commands::{self, exit};
 use acr_index::config::UsageError;
-use clap::Parser;
+use clap::FromArgMatches;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = acr_index::cli::Cli::parse();
+    let matches = commands::about::command().get_matches();
+    let cli = match acr_index::cli::Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     acr_index::logging::init(&cli.global);
     match commands::run(cli) {
         Ok(code) => code,
@@ -16,12 +20,13 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("acr-index: {err:#}");
-            if err.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(exit::USAGE)
+            let code = if err.downcast_ref::<UsageError>().is_some() {
+                exit::USAGE
             } else {
-                ExitCode::from(exit::FAILED)
-            }
+                exit::FAILED
+            };
+            acr_index::logging::fatal(&format!("{err:#}"), code);
+            ExitCode::from(code)
         }
     }
 }

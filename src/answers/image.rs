@@ -22,6 +22,8 @@ pub struct ShowImage {
     pub detail: ImageDetail,
     pub provenance: Provenance,
     pub base_image: Option<BaseImage>,
+    /// What refers to it or to an index holding it, in any repository.
+    pub referrers: Vec<crate::store::ReferrerEntry>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -37,7 +39,10 @@ pub struct BaseImage {
 /// Everything known about `reference`, or None when nothing matches. A
 /// reference that does not parse is a `UsageError`.
 pub fn show(store: &Store, reference: &str) -> anyhow::Result<Option<ShowOutput>> {
-    let parsed = ImageRef::parse(reference).map_err(UsageError)?;
+    // A digest prefix (12+ hex digits) or bare hex names one digest, or is
+    // an error listing the candidates.
+    let expanded = super::reference::expand(store, reference)?;
+    let parsed = ImageRef::parse(&expanded).map_err(UsageError)?;
     let Some((resolved_by, details)) = resolve(store, &parsed)? else {
         return Ok(None);
     };
@@ -45,10 +50,12 @@ pub fn show(store: &Store, reference: &str) -> anyhow::Result<Option<ShowOutput>
     for detail in details {
         let provenance = provenance_of(&detail);
         let base_image = base_image(store, &provenance)?;
+        let referrers = store.referrers_of(&super::referrers::subjects(&detail), None)?;
         images.push(ShowImage {
             detail,
             provenance,
             base_image,
+            referrers,
         });
     }
     let tag_history = match (&parsed.target, &parsed.repository) {

@@ -124,17 +124,33 @@ pub enum Column {
     Build,
     /// `org.opencontainers.image.source` or `*.repository.uri`.
     Source,
+    /// A signature refers to the image or its index (true/false).
+    Signed,
+    /// An SBOM refers to the image or its index (true/false).
+    Sbom,
 }
 
 /// The wide CSV's columns when `--columns` is not given.
-pub const DEFAULT_COLUMNS: [Column; 4] = [
+pub const DEFAULT_COLUMNS: [Column; 6] = [
     Column::Commit,
     Column::Branch,
     Column::Build,
     Column::Source,
+    Column::Signed,
+    Column::Sbom,
 ];
 
 impl Column {
+    /// A `--columns` name: the referrer columns of the default set by
+    /// name, anything else a label key.
+    pub fn named(name: &str) -> Column {
+        match name {
+            "signed" => Column::Signed,
+            "sbom" => Column::Sbom,
+            k => Column::Key(k.to_string()),
+        }
+    }
+
     pub fn header(&self) -> &str {
         match self {
             Column::Key(k) => k,
@@ -142,6 +158,8 @@ impl Column {
             Column::Branch => "branch",
             Column::Build => "build",
             Column::Source => "source",
+            Column::Signed => "signed",
+            Column::Sbom => "sbom",
         }
     }
 
@@ -153,6 +171,8 @@ impl Column {
             Column::Branch => p.branch.as_deref(),
             Column::Build => p.build(),
             Column::Source => p.source.as_deref(),
+            Column::Signed => return super::referrers::row_signed(row).to_string(),
+            Column::Sbom => return super::referrers::row_sbom(row).to_string(),
         };
         v.unwrap_or("").to_string()
     }

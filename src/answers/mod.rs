@@ -6,5 +6,7 @@
 
 pub mod image;
 pub mod images;
+pub mod reference;
+pub mod referrers;
 pub mod running;
 pub mod runs;

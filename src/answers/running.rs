@@ -49,6 +49,9 @@ pub struct RunningRow {
     pub branch: Option<String>,
     pub build: Option<String>,
     pub build_url: Option<String>,
+    /// A signature refers to the image (or its index); null when not indexed.
+    pub signed: Option<bool>,
+    pub referrers: Vec<crate::store::ReferrerEntry>,
 }
 
 fn s(v: &Value, key: &str) -> String {
@@ -149,8 +152,15 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
         branch: None,
         build: None,
         build_url: None,
+        signed: None,
+        referrers: Vec::new(),
     };
-    let by_id = ImageRef::parse(&c.image_id).ok();
+    // Some runtimes report the digest as bare hex; it is still a digest.
+    let image_id = match super::reference::parse(&c.image_id) {
+        Ok(Some(super::reference::DigestArg::Full(d))) => d,
+        _ => c.image_id.clone(),
+    };
+    let by_id = ImageRef::parse(&image_id).ok();
     let by_image = ImageRef::parse(&c.image).ok();
     if let Some(RefTarget::Digest(d)) = by_id.as_ref().map(|r| &r.target) {
         row.digest = Some(d.to_string());
@@ -193,6 +203,10 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
         row.repository = Some(t.repository.clone());
         row.tag = Some(t.tag.clone());
     }
+    let subjects = super::referrers::subjects(img);
+    let repo = row.registry.as_deref().zip(row.repository.as_deref());
+    row.referrers = store.referrers_of(&subjects, repo)?;
+    row.signed = Some(super::referrers::signed(&row.referrers, &subjects));
     let p = provenance_of(img);
     row.manifest = Some(img.digest.clone());
     row.build = p.build().map(str::to_string);

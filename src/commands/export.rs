@@ -23,7 +23,7 @@ fn write_report(
             } else {
                 args.columns
                     .iter()
-                    .map(|c| Column::Key(c.trim().to_string()))
+                    .map(|c| Column::named(c.trim()))
                     .collect()
             };
             Report::wide(out, columns, args.raw)?
@@ -41,7 +41,7 @@ fn write_report(
 }
 
 pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let filter = crate::config::row_filter(&args.filter)?;
+    let mut filter = crate::config::row_filter(&args.filter)?;
     if args.format != ExportFormat::Csv && (args.long || !args.columns.is_empty()) {
         return Err(crate::config::UsageError(
             "--long and --columns apply to --format csv only".into(),
@@ -52,10 +52,15 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
         return Err(crate::config::UsageError("--columns: empty column name".into()).into());
     }
     let store = Store::open_ro(db)?;
-    match &args.output {
+    crate::answers::reference::resolve_filter(&store, &mut filter)?;
+    // `--output -` is stdout, as for most tools.
+    let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    match output {
         Some(path) => {
             let mut rows = 0;
-            crate::output::atomic::write_file(path, |out| {
+            // A FIFO or a device (/dev/stdout, a named pipe) is written
+            // through; a regular file is replaced atomically.
+            crate::output::atomic::write_to(path, |out| {
                 rows = write_report(out, &store, &filter, &args)?;
                 Ok(())
             })?;
@@ -65,6 +70,7 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             write_report(&mut out, &store, &filter, &args)?;
+            out.flush()?;
         }
     }
     Ok(ExitCode::SUCCESS)

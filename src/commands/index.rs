@@ -68,38 +68,20 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
     // Requests still in flight after an interrupt are dropped, not awaited.
     runtime.shutdown_timeout(Duration::from_secs(1));
 
-    let s = &outcome.summary;
-    tracing::info!(
-        run_id = outcome.run_id,
-        registry = %host,
-        status = %s.status,
-        repositories = s.repositories,
-        tags = s.tags,
-        manifests_new = s.manifests_new,
-        manifests_known = s.manifests_known,
-        failures = s.failures,
-        requests = %s.requests,
-        seconds = format!("{:.2}", outcome.elapsed.as_secs_f64()),
-        "index run finished"
-    );
+    // The summary (stderr, and stdout with --format json) is read back from the run record.
+    super::index_summary::report(global, args.format, outcome.run_id, outcome.elapsed)?;
     if let Some(path) = &args.metrics_file {
         crate::metrics::write(path, &host, &outcome)
             .with_context(|| format!("writing --metrics-file {}", path.display()))?;
     }
     Ok(ExitCode::from(match outcome.status {
         Status::Ok => exit::OK,
-        Status::Partial => {
-            tracing::warn!(
-                "{} images could not be indexed; see `acr-index runs`",
-                s.failures
-            );
-            exit::PARTIAL
-        }
+        Status::Partial => exit::PARTIAL,
         Status::Interrupted => exit::INTERRUPTED,
         Status::Failed => {
-            eprintln!(
-                "acr-index: {}",
-                outcome.fatal.as_deref().unwrap_or("the run failed")
+            crate::logging::fatal(
+                outcome.fatal.as_deref().unwrap_or("the run failed"),
+                exit::FAILED,
             );
             exit::FAILED
         }

@@ -1,7 +1,9 @@
 //! One module per subcommand. These are the only places that write to stdout.
 
+pub mod about;
 pub mod export;
 pub mod index;
+pub mod index_summary;
 pub mod query;
 pub mod running;
 pub mod runs;
@@ -29,5 +31,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&db, args),
         Command::Running(args) => running::run(&db, args),
         Command::Serve(args) => crate::serve::run(&cli.global, *args),
+        Command::Completions(args) => about::completions(args.shell),
+        Command::Man => about::man(),
+        Command::Version => about::version(),
     }
 }

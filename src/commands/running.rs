@@ -22,8 +22,7 @@ pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
         std::fs::read_to_string(&args.pods)
             .with_context(|| format!("reading {}", args.pods.display()))?
     };
-    let doc: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not JSON", args.pods.display()))?;
+    let doc = parse_pods(&text, &args.pods)?;
     let list = running::containers(&doc).with_context(|| args.pods.display().to_string())?;
     let store = Store::open_ro(db)?;
     let rows = running::rows(&store, &list)?;
@@ -31,11 +30,75 @@ pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         Format::Json => crate::output::json(&mut out, &rows)?,
-        Format::Csv => write_csv(&mut out, &rows)?,
-        Format::Table => write_table(&mut out, &rows, crate::output::term::width())?,
+        Format::Jsonl => crate::output::json_lines(&mut out, &rows)?,
+        Format::Csv => write_csv(
+            &mut crate::output::escape::stdout_for_people(&mut out),
+            &rows,
+        )?,
+        Format::Table => write_table(
+            &mut crate::output::escape::SafeText::new(&mut out),
+            &rows,
+            crate::output::term::width(),
+        )?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+const HOW: &str = "kubectl get pods -A -o json";
+
+/// The pod list, or a usage error that says what the input is instead:
+/// empty, YAML (kubectl's default for -o yaml), not JSON, or a List of
+/// something other than Pods (Deployments, ReplicaSets).
+pub fn parse_pods(text: &str, from: &Path) -> anyhow::Result<Value> {
+    use crate::config::UsageError;
+    let name = if from.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        from.display().to_string()
+    };
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return Err(UsageError(format!(
+            "--pods: {name} is empty; expected the output of `{HOW}`"
+        ))
+        .into());
+    }
+    let doc: Value = match serde_json::from_str(trimmed) {
+        Ok(v) => v,
+        Err(e) => {
+            let yaml = !trimmed.starts_with(['{', '['])
+                && trimmed
+                    .lines()
+                    .any(|l| l.starts_with("apiVersion:") || l.starts_with("kind:") || l == "---");
+            let msg = if yaml {
+                format!("--pods: {name} is YAML; acr-index reads JSON: use `{HOW}`")
+            } else {
+                format!("--pods: {name} is not JSON ({e}); expected the output of `{HOW}`")
+            };
+            return Err(UsageError(msg).into());
+        }
+    };
+    let kind_of = |v: &Value| v.get("kind").and_then(Value::as_str).map(str::to_string);
+    let others: Vec<String> = match doc.get("items").and_then(Value::as_array) {
+        Some(items) => items
+            .iter()
+            .filter_map(kind_of)
+            .filter(|k| k != "Pod")
+            .collect(),
+        None => kind_of(&doc)
+            .filter(|k| k != "Pod" && k != "List")
+            .into_iter()
+            .collect(),
+    };
+    if let Some(kind) = others.first() {
+        let kind = crate::output::escape::control(kind);
+        return Err(UsageError(format!(
+            "--pods: {name} holds {kind} objects, not Pods; containers are read from Pods: use `{HOW}`"
+        ))
+        .into());
+    }
+    Ok(doc)
 }
 
 fn opt(v: &Option<String>) -> &str {
@@ -59,6 +122,7 @@ fn write_csv(out: &mut dyn Write, rows: &[RunningRow]) -> anyhow::Result<()> {
         "build",
         "commit_url",
         "build_url",
+        "signed",
     ])?;
     for r in rows {
         w.record([
@@ -76,10 +140,19 @@ fn write_csv(out: &mut dyn Write, rows: &[RunningRow]) -> anyhow::Result<()> {
             opt(&r.build),
             opt(&r.commit_url),
             opt(&r.build_url),
+            signed_cell(r.signed),
         ])?;
     }
     w.finish()?;
     Ok(())
+}
+
+fn signed_cell(s: Option<bool>) -> &'static str {
+    match s {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    }
 }
 
 fn write_table(
@@ -104,12 +177,19 @@ fn write_table(
                 r.image.clone(),
                 digest.unwrap_or_else(|| "-".into()),
                 repo,
-                dash(&r.commit),
+                r.commit
+                    .as_deref()
+                    .map_or_else(|| "-".into(), crate::output::short_commit),
                 dash(&r.branch),
                 r.build_url
                     .clone()
                     .or_else(|| r.build.clone())
                     .unwrap_or_else(|| "-".into()),
+                match r.signed {
+                    Some(true) => "signed".into(),
+                    Some(false) => "UNSIGNED".into(),
+                    None => "-".into(),
+                },
             ]
         })
         .collect();
@@ -123,6 +203,7 @@ fn write_table(
         Col::new("COMMIT", 12, 0),
         Col::new("BRANCH", 10, 5),
         Col::new("BUILD", 12, 6),
+        Col::new("SIGNED", 8, 0),
     ];
     crate::output::table::write_fit(out, &cols, &cells, width)?;
     Ok(())

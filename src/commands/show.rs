@@ -2,9 +2,11 @@
 //! their history, its index or children, and the links its labels give.
 
 use crate::answers::image::{self, ShowImage, ShowOutput};
+use crate::answers::reference;
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::links::Provenance;
 use crate::oci::ImageRef;
+use crate::output::escape::{control, SafeText};
 use crate::store::{ResolvedBy, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,8 +15,16 @@ use std::process::ExitCode;
 
 pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
     // A reference that does not parse is bad usage before the database is opened.
-    ImageRef::parse(&args.reference).map_err(crate::config::UsageError)?;
+    if reference::parse(&args.reference)?.is_none() {
+        ImageRef::parse(&args.reference).map_err(crate::config::UsageError)?;
+    }
     let store = Store::open_ro(db)?;
+    if reference::implied_latest(&args.reference) {
+        crate::logging::note(&format!(
+            "no tag given: showing {}:latest",
+            args.reference.trim()
+        ));
+    }
     let Some(output) = image::show(&store, &args.reference)? else {
         anyhow::bail!("no image matches {} in {}", args.reference, db.display());
     };
@@ -22,7 +32,7 @@ pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match args.format {
         ShowFormat::Json => crate::output::json(&mut out, &output)?,
-        ShowFormat::Text => write_text(&mut out, &output)?,
+        ShowFormat::Table => write_text(&mut SafeText::new(&mut out), &output)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -30,7 +40,7 @@ pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
 
 fn field(out: &mut dyn Write, name: &str, value: Option<&str>) -> std::io::Result<()> {
     match value {
-        Some(v) => writeln!(out, "  {name:<13}{}", v.escape_debug()),
+        Some(v) => writeln!(out, "  {name:<13}{}", control(v)),
         None => Ok(()),
     }
 }
@@ -44,9 +54,14 @@ fn map_section(
         return Ok(());
     }
     writeln!(out, "{title}")?;
-    let w = map.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    let w = map
+        .keys()
+        .map(|k| control(k).chars().count())
+        .max()
+        .unwrap_or(0);
     for (k, v) in map {
-        writeln!(out, "  {k:<w$}  {}", v.escape_debug())?;
+        let k = control(k);
+        writeln!(out, "  {k:<w$}  {}", control(v))?;
     }
     Ok(())
 }
@@ -181,5 +196,6 @@ fn write_image(out: &mut dyn Write, img: &ShowImage) -> std::io::Result<()> {
     }
     map_section(out, "labels", &d.labels)?;
     map_section(out, "annotations", &d.annotations)?;
+    crate::output::referrers::write(out, &img.referrers, &d.digest)?;
     Ok(())
 }

@@ -8,14 +8,18 @@
 //! 3. `ACR_INDEX_AAD_TOKEN` or `--aad-token-file`        -> [`entra`] + [`exchange`]
 //! 4. Azure workload identity (`AZURE_FEDERATED_TOKEN_FILE`, ...)
 //! 5. managed identity (IMDS), only with `--managed-identity`
-//! 6. docker config (`--docker-config`, `$DOCKER_CONFIG`, `~/.docker`) -> [`docker`]
+//! 6. docker config (`--docker-config`, `$DOCKER_CONFIG`, `~/.docker`) -> [`docker`],
+//!    then podman's auth.json (`REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR`) -> [`podman`],
+//!    then the Azure CLI's login, only with `--azure-cli`   -> [`azcli`]
 //! 7. anonymous
 
+mod azcli;
 mod basic;
 pub mod docker;
 mod entra;
 mod exchange;
 mod helper;
+mod podman;
 
 pub use entra::AadSource;
 pub use exchange::AadExchange;
@@ -70,6 +74,15 @@ pub fn resolve_with(
     }
     if let Some(found) = docker::resolve(args, registry_host, env)? {
         return Ok(found);
+    }
+    if let Some(found) = podman::resolve(registry_host, env)? {
+        return Ok(found);
+    }
+    if args.azure_cli {
+        let (source, tenant) = azcli::token()?;
+        let exchange = AadExchange::new(source, tenant);
+        let what = exchange.describe_source();
+        return Ok((Credential::Exchange(Arc::new(exchange)), what));
     }
     Ok((Credential::Anonymous, "anonymous".into()))
 }

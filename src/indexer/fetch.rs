@@ -22,6 +22,8 @@ pub struct Fetcher {
     full: bool,
     manifests: Mutex<HashMap<Digest, Cell<()>>>,
     configs: Mutex<HashMap<Digest, Cell<ImageConfig>>>,
+    /// Platform children of the indexes fetched this run (for the referrers stage).
+    children: Mutex<HashMap<Digest, Vec<Digest>>>,
     sink: mpsc::Sender<Record>,
     counts: Arc<Counts>,
 }
@@ -44,6 +46,7 @@ impl Fetcher {
             full,
             manifests: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
+            children: Mutex::new(HashMap::new()),
             sink,
             counts,
         }
@@ -142,6 +145,12 @@ impl Fetcher {
                     // Not stored, so the next run tries the index again.
                     return Err(format!("index {digest}: {}", failed.join("; ")));
                 }
+                let platforms = manifests.iter().filter(|c| !c.is_attestation());
+                let platforms = platforms.map(|c| c.digest.clone()).collect();
+                self.children
+                    .lock()
+                    .unwrap()
+                    .insert(digest.clone(), platforms);
                 record.children = manifests
                     .into_iter()
                     .map(|c| ChildRecord {
@@ -169,6 +178,11 @@ impl Fetcher {
             .send(Record::Manifest(Box::new(record)))
             .await
             .map_err(|_| "the database writer stopped".to_string())
+    }
+
+    /// The platform children of an index fetched this run.
+    pub fn children_of(&self, index: &Digest) -> Option<Vec<Digest>> {
+        self.children.lock().unwrap().get(index).cloned()
     }
 
     async fn config(&self, repo: &str, digest: &Digest) -> Result<ImageConfig, String> {

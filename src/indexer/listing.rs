@@ -79,13 +79,26 @@ where
     })
 }
 
+/// Tell the token layer which repositories come next (those the filter
+/// keeps), so one token request can cover many of them.
+fn hint(client: &Client, filter: &RepoFilter, repos: &[String]) {
+    let kept: Vec<String> = repos
+        .iter()
+        .filter(|r| filter.matches(r))
+        .cloned()
+        .collect();
+    client.hint_repositories(&kept);
+}
+
 /// Every repository in the catalog, page by page.
-pub fn catalog(
-    client: &Client,
+pub fn catalog<'a>(
+    client: &'a Client,
+    filter: &'a RepoFilter,
     page_size: usize,
-) -> impl Stream<Item = Result<String, RegistryError>> + '_ {
+) -> impl Stream<Item = Result<String, RegistryError>> + 'a {
     pages(client.catalog_url(page_size), move |url| async move {
         let p = client.catalog_page(url).await?;
+        hint(client, filter, &p.repositories);
         Ok((p.repositories, p.next))
     })
     .flat_map(|page| {
@@ -100,27 +113,35 @@ pub fn catalog(
 /// `/acr/v1/` API (checked on the first page).
 pub async fn acr_catalog_probe(
     client: &Client,
+    filter: &RepoFilter,
     page_size: usize,
 ) -> Result<Option<RepoPage>, RegistryError> {
     match client
         .acr_catalog_page(client.acr_catalog_url(page_size))
         .await?
     {
-        AcrCatalog::Page(p) => Ok(Some(p)),
+        AcrCatalog::Page(p) => {
+            hint(client, filter, &p.repositories);
+            Ok(Some(p))
+        }
         AcrCatalog::Absent => Ok(None),
     }
 }
 
 /// The rest of ACR's catalog after a first page.
-pub fn acr_catalog_rest(
-    client: &Client,
+pub fn acr_catalog_rest<'a>(
+    client: &'a Client,
+    filter: &'a RepoFilter,
     first: RepoPage,
-) -> impl Stream<Item = Result<String, RegistryError>> + '_ {
+) -> impl Stream<Item = Result<String, RegistryError>> + 'a {
     let head = stream::iter(first.repositories.into_iter().map(Ok));
     let rest = match first.next {
         Some(next) => pages(next, move |url| async move {
             match client.acr_catalog_page(url).await? {
-                AcrCatalog::Page(p) => Ok((p.repositories, p.next)),
+                AcrCatalog::Page(p) => {
+                    hint(client, filter, &p.repositories);
+                    Ok((p.repositories, p.next))
+                }
                 AcrCatalog::Absent => Ok((Vec::new(), None)),
             }
         })

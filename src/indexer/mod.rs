@@ -4,6 +4,8 @@
 mod fetch;
 mod listing;
 mod progress;
+mod referrers;
+mod referrers_statement;
 mod sink;
 
 pub use listing::RepoFilter;
@@ -102,6 +104,11 @@ async fn run_stages(
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
     let seen_repos: HashSet<String> = current.keys().map(|(repo, _)| repo.clone()).collect();
+    let referrers = referrers::Referrers::new(
+        store.referrer_state(&opts.registry_host)?,
+        opts.full,
+        shutdown.clone(),
+    );
     tracing::info!(known = known.len(), "index run started");
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id);
@@ -128,16 +135,17 @@ async fn run_stages(
     };
     let named = !explicit.is_empty() || !opts.explicit_repos.is_empty();
     let (repos, use_acr) = if named {
+        fetcher.client.hint_repositories(&explicit);
         (stream::iter(explicit.into_iter().map(Ok)).boxed(), use_acr)
     } else if use_acr || opts.api == Api::Auto {
         // The first ACR catalog page tells whether the API is there.
-        match listing::acr_catalog_probe(&fetcher.client, opts.page_size).await {
+        match listing::acr_catalog_probe(&fetcher.client, &opts.filter, opts.page_size).await {
             Ok(Some(first)) => (
-                listing::acr_catalog_rest(&fetcher.client, first).boxed(),
+                listing::acr_catalog_rest(&fetcher.client, &opts.filter, first).boxed(),
                 true,
             ),
             Ok(None) if !use_acr => (
-                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
                 false,
             ),
             Ok(None) => (
@@ -150,13 +158,13 @@ async fn run_stages(
             ),
             Err(e) if use_acr => (stream::iter([Err(e)]).boxed(), true),
             Err(_) => (
-                listing::catalog(&fetcher.client, opts.page_size).boxed(),
+                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
                 false,
             ),
         }
     } else {
         (
-            listing::catalog(&fetcher.client, opts.page_size).boxed(),
+            listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
             false,
         )
     };
@@ -171,6 +179,7 @@ async fn run_stages(
         counts: &counts,
         shutdown: &shutdown,
         use_acr,
+        referrers: &referrers,
     };
     let repos = repos.filter_map(|r| {
         let keep = match r {
@@ -188,7 +197,14 @@ async fn run_stages(
         }
         async move { keep }
     });
+    // Progress shows the catalog's size as a total only once it is final.
+    let listed = stream::once(async {
+        counts
+            .catalog_listed
+            .store(true, std::sync::atomic::Ordering::Relaxed)
+    });
     repos
+        .chain(listed.filter_map(|()| async { None }))
         .map(|repo| index_repo(&ctx, repo))
         .buffer_unordered(opts.concurrency.max(1))
         .for_each(|()| async { Counts::add(&counts.repositories_done, 1) })
@@ -255,6 +271,7 @@ struct RepoContext<'a> {
     counts: &'a Counts,
     shutdown: &'a Shutdown,
     use_acr: bool,
+    referrers: &'a referrers::Referrers,
 }
 
 /// List a repository's tags: with ACR's API (digests included, and the
@@ -298,7 +315,7 @@ async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
         Ok(None) => return,
         Err(RegistryError::Interrupted) => return,
         Err(e) => {
-            tracing::warn!(repository = %repo, error = %e, "cannot list tags");
+            tracing::debug!(repository = %repo, error = %e, "cannot list tags");
             Counts::add(&counts.failures, 1);
             let _ = tx
                 .send(Record::Failure(fail(None, format!("listing tags: {e}"))))
@@ -332,14 +349,25 @@ async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
                     continue;
                 }
                 failed = true;
-                tracing::warn!(repository = %repo, tag = %tag, error = %message, "cannot index");
+                tracing::debug!(repository = %repo, tag = %tag, error = %message, "cannot index");
                 Counts::add(&counts.failures, 1);
                 let _ = tx.send(Record::Failure(fail(Some(tag), message))).await;
             }
         }
     }
+    let input = referrers::RepoInput {
+        repo: &repo,
+        tags: &listing.tags,
+        previous: ctx.current,
+        acr: ctx.use_acr,
+        pushed: last_update_time.as_deref(),
+        complete: !failed && listing.complete,
+    };
+    let referrers_done = (ctx.referrers)
+        .index_repo(ctx.fetcher, input, tx, counts, ctx.opts.concurrency)
+        .await;
     // Only a repository indexed without failures may be skipped next time.
-    if !failed {
+    if !failed && referrers_done {
         listing.last_update_time = last_update_time;
     }
     let _ = tx.send(Record::Tags(listing)).await;

@@ -1,10 +1,38 @@
 //! Reports written whole or not at all: a temporary file beside the target,
-//! flushed and fsynced, then renamed over it.
+//! flushed and fsynced, then renamed over it, with the mode the target had.
+//! A target that is not a regular file (a FIFO, `/dev/stdout`, a terminal)
+//! cannot be replaced that way and must not be: it is written through.
 
 use anyhow::Context;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+/// Write to `path`: through it when it exists and is not a regular file
+/// (FIFO, character device, socket), else atomically with [`write_file`].
+pub fn write_to<F>(path: &Path, write: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+{
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            write_through(path, write).with_context(|| format!("writing {}", path.display()))
+        }
+        _ => write_file(path, write),
+    }
+}
+
+fn write_through<F>(path: &Path, write: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+{
+    // No truncate, no create: the file is there and is not ours to replace.
+    let file = OpenOptions::new().write(true).open(path)?;
+    let mut out = BufWriter::new(file);
+    write(&mut out)?;
+    out.flush()?;
+    Ok(())
+}
 
 /// Run `write` against a temporary file in `path`'s directory and rename it
 /// to `path` once everything is flushed and on disk. On any error the
@@ -37,6 +65,14 @@ where
         .create_new(true)
         .open(&tmp)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    // The report replaces the file, not its permissions: a 0600 report
+    // stays 0600, a group-readable one stays so.
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.is_file() {
+            file.set_permissions(m.permissions())
+                .with_context(|| format!("keeping the mode of {}", path.display()))?;
+        }
+    }
     let result = fill(file, write).and_then(|()| {
         std::fs::rename(&tmp, path)
             .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
@@ -99,6 +135,15 @@ mod tests {
         write_file(&target, |w| Ok(w.write_all(b"new")?)).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(entries(&dir), vec!["report.csv"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+            write_to(&target, |w| Ok(w.write_all(b"kept")?)).unwrap();
+            assert_eq!(mode(&target), 0o640);
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 /// Write `rows` under `headers`, columns padded to their widest cell;
 /// the last column is never padded. Control characters are shown escaped
-/// so a label value cannot break the layout.
+/// (see [`super::escape`]) so a label value cannot break the layout.
 pub fn write(out: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     let cols: Vec<Col> = headers.iter().map(|h| Col::new(h, 0, 0)).collect();
     write_fit(out, &cols, rows, None)
@@ -40,8 +40,9 @@ impl<'a> Col<'a> {
 }
 
 /// Like [`write`], but when `max_width` is given, columns are left out
-/// (highest `drop` first) until their minimum widths fit, then the widest
-/// columns are cut (marked `…`) until a line fits.
+/// until their minimum widths fit: first droppable columns with nothing in
+/// them (every cell empty or `-`), then by `drop`, highest first; then the
+/// widest columns are cut (marked `…`) until a line fits.
 pub fn write_fit(
     out: &mut dyn Write,
     cols: &[Col],
@@ -50,7 +51,23 @@ pub fn write_fit(
 ) -> std::io::Result<()> {
     let mut keep: Vec<usize> = (0..cols.len()).collect();
     let floor = |c: &Col| c.min.max(c.header.chars().count());
+    let empty = |i: usize| {
+        rows.iter()
+            .all(|r| r.get(i).is_none_or(|c| c.is_empty() || c == "-"))
+    };
     if let Some(max) = max_width {
+        let need = |keep: &[usize]| -> usize {
+            keep.iter()
+                .map(|&i| floor(&cols[i]) + 2)
+                .sum::<usize>()
+                .saturating_sub(2)
+        };
+        while need(&keep) > max {
+            let Some(pos) = keep.iter().position(|&i| cols[i].drop > 0 && empty(i)) else {
+                break;
+            };
+            keep.remove(pos);
+        }
         loop {
             let need: usize = keep.iter().map(|&i| floor(&cols[i]) + 2).sum::<usize>();
             let victim = keep
@@ -74,7 +91,7 @@ pub fn write_fit(
             keep.iter()
                 .map(|&i| {
                     r.get(i)
-                        .map(|c| c.escape_debug().to_string())
+                        .map(|c| super::escape::control(c).into_owned())
                         .unwrap_or_default()
                 })
                 .collect()
@@ -219,5 +236,26 @@ mod tests {
         .unwrap();
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s, "A    BB  C\nxxx  y   last\\nline\nz\n");
+    }
+
+    #[test]
+    fn empty_columns_go_before_full_ones() {
+        let rows = vec![vec!["image".to_string(), "-".into(), "main".into()]];
+        let cols = [
+            Col::new("IMAGE", 5, 0),
+            Col::new("BUILDNUMBER", 11, 9),
+            Col::new("BRANCH", 6, 1),
+        ];
+        let mut out = Vec::new();
+        super::write_fit(&mut out, &cols, &rows, Some(16)).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s, "IMAGE  BRANCH\nimage  main\n");
+    }
+
+    #[test]
+    fn quotes_stay_controls_do_not() {
+        let mut out = Vec::new();
+        super::write(&mut out, &["A"], &[vec!["O'Reilly\x1b[31m".into()]]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "A\nO'Reilly\\u{1b}[31m\n");
     }
 }

@@ -60,6 +60,12 @@ impl Client {
         self.transport.counters()
     }
 
+    /// Repositories the run visits next, in order: on registries that need
+    /// a token per repository, their scopes share token requests.
+    pub fn hint_repositories(&self, repos: &[String]) {
+        self.transport.hint(repos);
+    }
+
     pub fn registry(&self) -> &Url {
         self.transport.registry()
     }
@@ -70,7 +76,7 @@ impl Client {
             .expect("registry URL is a valid base")
     }
 
-    async fn get(
+    pub(super) async fn get(
         &self,
         url: Url,
         scope: &str,

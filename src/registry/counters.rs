@@ -18,6 +18,8 @@ pub enum RequestKind {
     Token,
     /// Entra ID and IMDS token requests (to Azure, not to the registry).
     Identity,
+    /// Referrers API pages and referrers tag-schema indexes.
+    Referrers,
 }
 
 impl RequestKind {
@@ -32,6 +34,7 @@ impl RequestKind {
             RequestKind::Storage => "storage",
             RequestKind::Token => "token",
             RequestKind::Identity => "identity",
+            RequestKind::Referrers => "referrers",
         }
     }
 }

@@ -9,12 +9,17 @@ mod counters;
 pub(crate) mod error;
 pub mod http;
 mod page;
+mod referrers;
 mod shutdown;
 mod transport;
 
 pub use acr::{is_acr_host, AcrCatalog, AcrTagPage};
 pub use client::{Client, FetchedManifest, RepoPage, TagPage, MAX_CONFIG_BYTES};
 pub use error::{RegistryError, Unreachable};
+pub use referrers::{
+    apply_filter, cosign_tag, fallback_subject, fallback_tag, CosignTag, ReferrersPage,
+    MAX_REFERRER_BYTES,
+};
 pub use transport::{Counters, RequestKind, Settings, Shutdown};
 
 /// Redact a URL for logs and errors: storage redirects carry SAS signatures

@@ -53,6 +53,11 @@ impl Transport {
         self.http.counters()
     }
 
+    /// Repositories the run visits next (see `Auth::hint`).
+    pub fn hint(&self, repos: &[String]) {
+        self.auth.hint(repos);
+    }
+
     /// Send with credentials for the request's scope; the HTTP layer
     /// retries, throttles, follows redirects and answers 401 through auth.
     pub async fn send(&self, req: &Request<'_>) -> Result<Response, RegistryError> {

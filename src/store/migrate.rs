@@ -13,6 +13,10 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "0002_lookup_indexes.sql",
         include_str!("../../migrations/0002_lookup_indexes.sql"),
     ),
+    (
+        "0004_referrers.sql",
+        include_str!("../../migrations/0004_referrers.sql"),
+    ),
 ];
 
 fn version(conn: &Connection) -> Result<i64> {

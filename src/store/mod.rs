@@ -2,20 +2,26 @@
 //! write half is used by the indexer's single writer; the read half by the
 //! query, show and export commands, which open the database read-only.
 
+pub mod glob;
 mod lookup;
 mod migrate;
 mod model;
 mod read;
 mod stats;
+mod referrers_kind;
+mod referrers_read;
+mod referrers_write;
 mod write;
 
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
 pub use model::{
-    ChildRecord, Failure, LabelFilter, ManifestRecord, Record, RowFilter, RunSummary, TagListing,
-    ValueMatch,
+    ChildRecord, Failure, LabelFilter, ManifestRecord, Record, ReferrerLinks, ReferrerRecord,
+    ReferrerSource, RowFilter, RunSummary, TagListing, ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
 pub use stats::RegistryStats;
+pub use referrers_kind::{classify as classify_referrer, may_hold_statement};
+pub use referrers_read::{has_sbom, is_signed, ReferrerEntry, ReferrerState, MAX_REFERRER_DEPTH};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -34,6 +40,9 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// A filter the store cannot apply (a malformed glob).
+    #[error("filter: {0}")]
+    Filter(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

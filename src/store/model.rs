@@ -81,6 +81,56 @@ pub enum Record {
     Manifest(Box<ManifestRecord>),
     Tags(TagListing),
     Failure(Failure),
+    Referrers(Box<ReferrerLinks>),
+}
+
+/// Where a referrer link was learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferrerSource {
+    /// The OCI 1.1 referrers API.
+    Api,
+    /// The referrers tag schema (`sha256-<hex>` holding an index).
+    TagSchema,
+    /// cosign's `sha256-<hex>.sig` / `.att` / `.sbom` tags.
+    CosignTag,
+}
+
+impl ReferrerSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferrerSource::Api => "api",
+            ReferrerSource::TagSchema => "tag-schema",
+            ReferrerSource::CosignTag => "cosign-tag",
+        }
+    }
+}
+
+/// One referrer manifest, as its descriptor (and, for attestations, its
+/// statement) describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferrerRecord {
+    pub digest: Digest,
+    pub media_type: String,
+    /// artifactType, else the config media type.
+    pub artifact_type: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+    pub created: Option<String>,
+    pub predicate_type: Option<String>,
+    /// The in-toto statement of a SLSA provenance attestation (JSON).
+    pub statement: Option<String>,
+}
+
+/// What a repository's referrers look like now, for some subjects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferrerLinks {
+    pub repository: String,
+    pub source: ReferrerSource,
+    /// `Some`: these subjects were listed (API or tag schema); their links
+    /// from those sources are replaced and their check time set.
+    /// `None` (cosign tags): the repository's cosign-tag links are replaced.
+    pub checked: Option<Vec<Digest>>,
+    /// (subject, referrer)
+    pub links: Vec<(Digest, ReferrerRecord)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -122,4 +172,8 @@ pub struct RowFilter {
     /// RFC 3339 bounds on created (or the tag's first-seen time when created is unknown).
     pub since: Option<String>,
     pub until: Option<String>,
+    /// Some(true): a signature refers to the image or its index; Some(false): none does.
+    pub signed: Option<bool>,
+    /// Has a referrer of each of these artifact types (or kinds/formats).
+    pub artifact_types: Vec<String>,
 }

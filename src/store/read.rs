@@ -18,6 +18,8 @@ pub struct ImageRow {
     pub created: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// What refers to the image or to its index (and to those, nested).
+    pub referrers: Vec<super::ReferrerEntry>,
     #[serde(skip)]
     pub manifest_id: i64,
     #[serde(skip)]
@@ -70,7 +72,46 @@ fn bind(sql: &mut String, args: &mut Vec<Value>, clause: &str, v: Value) {
     sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
 }
 
+/// `AND column IN (names)` for plain names when every pattern is one;
+/// otherwise the compiled globs for the caller to match (any may match).
+fn any_of(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    column: &str,
+    pats: &[String],
+) -> std::result::Result<Option<globset::GlobSet>, globset::Error> {
+    if pats.is_empty() {
+        return Ok(None);
+    }
+    if pats.iter().all(|p| super::glob::is_literal(p)) {
+        sql.push_str(&format!(" AND {column} IN ("));
+        for (i, p) in pats.iter().enumerate() {
+            args.push(p.clone().into());
+            let sep = if i == 0 { "" } else { ", " };
+            sql.push_str(&format!("{sep}?{}", args.len()));
+        }
+        sql.push(')');
+        return Ok(None);
+    }
+    super::glob::compile(pats).map(Some)
+}
+
 impl Store {
+    /// Manifest and config digests that start with `prefix` (`sha256:` and
+    /// at least a few hex digits), at most `limit`, sorted. The unique
+    /// indexes on both columns serve the range.
+    pub fn digests_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT digest FROM manifests WHERE digest >= ?1 AND digest < ?2
+             UNION
+             SELECT config_digest FROM manifests WHERE config_digest >= ?1 AND config_digest < ?2
+             ORDER BY 1 LIMIT ?3",
+        )?;
+        let upper = format!("{prefix}\u{10FFFF}");
+        let rows = stmt.query_map(rusqlite::params![prefix, upper, limit], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Label key ids matching KEY exactly or as its last dot-separated segments.
     fn matching_key_ids(&self, key: &str) -> Result<Vec<i64>> {
         let mut stmt = self.conn.prepare_cached(
@@ -133,34 +174,32 @@ impl Store {
             }
             sql.push(')');
         }
-        for glob in &filter.repos {
-            bind(
-                &mut sql,
-                &mut args,
-                " AND repository GLOB ?",
-                glob.clone().into(),
-            );
-        }
-        if !filter.tags.is_empty() {
-            sql.push_str(" AND (0");
-            for glob in &filter.tags {
-                bind(&mut sql, &mut args, " OR tag GLOB ?", glob.clone().into());
-            }
-            sql.push(')');
-        }
+        // Repeated --repo / --tag: any may match. Plain names go to SQLite
+        // (served by its indexes); globs are matched below, in Rust, in the
+        // dialect `index --repo` uses.
+        let glob_err = |e: globset::Error| E::from(StoreError::Filter(e.to_string()));
+        let repo_globs =
+            any_of(&mut sql, &mut args, "repository", &filter.repos).map_err(glob_err)?;
+        let tag_globs = any_of(&mut sql, &mut args, "tag", &filter.tags).map_err(glob_err)?;
         if let Some(r) = &filter.registry {
             bind(&mut sql, &mut args, " AND registry = ?", r.clone().into());
         }
         if let Some(d) = &filter.digest {
+            // A manifest, the index a tag points at, or an image config.
             args.push(d.clone().into());
             let n = args.len();
-            sql.push_str(&format!(" AND (digest = ?{n} OR index_digest = ?{n})"));
+            sql.push_str(&format!(
+                " AND (digest = ?{n} OR index_digest = ?{n}
+                   OR manifest_id IN (SELECT id FROM manifests WHERE config_digest = ?{n}))"
+            ));
         }
+        // Instants, not text: `...:05.5Z` is after `...:05Z`, and offsets count.
+        const WHEN: &str = "unixepoch(coalesce(created, tag_since), 'subsec')";
         if let Some(s) = &filter.since {
             bind(
                 &mut sql,
                 &mut args,
-                " AND coalesce(created, tag_since) >= ?",
+                &format!(" AND {WHEN} >= unixepoch(?, 'subsec')"),
                 s.clone().into(),
             );
         }
@@ -168,10 +207,11 @@ impl Store {
             bind(
                 &mut sql,
                 &mut args,
-                " AND coalesce(created, tag_since) <= ?",
+                &format!(" AND {WHEN} <= unixepoch(?, 'subsec')"),
                 u.clone().into(),
             );
         }
+        super::referrers_read::filter_sql(filter, &mut sql, &mut args);
         sql.push_str(" ORDER BY registry, repository, tag, os, architecture, variant, digest");
 
         let mut stmt = self.conn.prepare(&sql).map_err(db)?;
@@ -189,13 +229,22 @@ impl Store {
                     created: r.get(9)?,
                     labels: BTreeMap::new(),
                     annotations: BTreeMap::new(),
+                    referrers: Vec::new(),
                     manifest_id: r.get(10)?,
                     tag_since: r.get(11)?,
                 })
             };
             let mut row = read().map_err(db)?;
+            if !repo_globs
+                .as_ref()
+                .is_none_or(|g| g.is_match(&row.repository))
+                || !tag_globs.as_ref().is_none_or(|g| g.is_match(&row.tag))
+            {
+                continue;
+            }
             row.labels = self.labels_of(row.manifest_id)?;
             row.annotations = self.annotations_of(row.manifest_id)?;
+            row.referrers = self.row_referrers(&row)?;
             f(row)?;
         }
         Ok(())
@@ -220,12 +269,21 @@ impl Store {
 
     /// Past runs, newest first, with their recorded errors.
     pub fn runs(&self, limit: i64) -> Result<Vec<RunRow>> {
-        let mut stmt = self.conn.prepare(
+        self.runs_where("1 = 1 ORDER BY id DESC LIMIT ?1", limit)
+    }
+
+    /// One run with its recorded errors.
+    pub fn run(&self, id: i64) -> Result<Option<RunRow>> {
+        Ok(self.runs_where("id = ?1", id)?.pop())
+    }
+
+    fn runs_where(&self, clause: &str, arg: i64) -> Result<Vec<RunRow>> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT id, registry, started_at, finished_at, status, full, repositories, tags,
                     manifests_new, manifests_known, failures, requests, message
-             FROM runs ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
+             FROM runs WHERE {clause}"
+        ))?;
+        let rows = stmt.query_map([arg], |r| {
             let requests: String = r.get(11)?;
             Ok(RunRow {
                 id: r.get(0)?,

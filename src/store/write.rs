@@ -100,6 +100,9 @@ impl Store {
                 Record::Manifest(m) => write_manifest(&tx, run_id, m, &ts)?,
                 Record::Tags(t) => write_tags(&tx, registry_id, t, &ts)?,
                 Record::Failure(f) => write_failure(&tx, run_id, f)?,
+                Record::Referrers(r) => {
+                    super::referrers_write::write_links(&tx, registry_id, r, &ts)?
+                }
             }
         }
         tx.commit()?;

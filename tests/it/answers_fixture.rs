@@ -3,11 +3,12 @@
 
 use acr_index::oci::{Digest, Platform};
 use acr_index::store::{
-    ChildRecord, Failure, ManifestRecord, Record, RunSummary, Store, TagListing,
+    ChildRecord, Failure, ManifestRecord, Record, ReferrerLinks, ReferrerRecord, ReferrerSource,
+    RunSummary, Store, TagListing,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 pub const REG: &str = "myacr.azurecr.io";
 pub const DOCKER: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -245,6 +246,35 @@ pub fn provenance_records() -> (Vec<Record>, Vec<Record>) {
         ),
         tags("team/web", &[("v2", "web-index"), ("latest", "web-index")]),
         tags("oss/tool", &[("1.0", "tool")]),
+        // The web index is signed with notation (its platform rows carry
+        // that), team/api:1.2 has an SBOM but no signature, the tool a
+        // cosign signature by tag.
+        referrers(
+            "team/web",
+            ReferrerSource::Api,
+            &["web-index", "web-amd64", "web-arm64"],
+            &[(
+                "web-index",
+                "web-notation",
+                "application/vnd.cncf.notary.signature",
+            )],
+        ),
+        referrers(
+            "team/api",
+            ReferrerSource::Api,
+            &["api-1.2", "api-old"],
+            &[("api-1.2", "api-spdx", "application/spdx+json")],
+        ),
+        referrers(
+            "oss/tool",
+            ReferrerSource::CosignTag,
+            &[],
+            &[(
+                "tool",
+                "tool-cosign",
+                "application/vnd.dev.cosign.artifact.sig.v1+json",
+            )],
+        ),
         Record::Failure(Failure {
             repository: Some("team/broken".into()),
             reference: Some("v1".into()),
@@ -257,6 +287,39 @@ pub fn provenance_records() -> (Vec<Record>, Vec<Record>) {
         &[("1.2", "api-1.2"), ("latest", "api-1.2"), ("sbom", "sbom")],
     )];
     (first, second)
+}
+
+/// Referrers of a repository's subjects: (subject, referrer, artifact type).
+pub fn referrers(
+    repo: &str,
+    source: ReferrerSource,
+    checked: &[&str],
+    links: &[(&str, &str, &str)],
+) -> Record {
+    Record::Referrers(Box::new(ReferrerLinks {
+        repository: repo.into(),
+        source,
+        checked: (source != ReferrerSource::CosignTag)
+            .then(|| checked.iter().map(|c| dg(c)).collect()),
+        links: links
+            .iter()
+            .map(|(subject, name, t)| {
+                let r = ReferrerRecord {
+                    digest: dg(name),
+                    media_type: OCI.into(),
+                    artifact_type: Some(t.to_string()),
+                    annotations: map(&[(
+                        "org.opencontainers.image.created",
+                        "2024-03-02T00:00:00Z",
+                    )]),
+                    created: Some("2024-03-02T00:00:00Z".into()),
+                    predicate_type: None,
+                    statement: None,
+                };
+                (dg(subject), r)
+            })
+            .collect(),
+    }))
 }
 
 /// Write runs of records into a database at `db`, one run per batch.
@@ -285,17 +348,26 @@ pub fn build_db(db: &Path, runs: &[Vec<Record>]) {
     }
 }
 
-/// A temporary directory holding a database.
+/// The answer tests' view of the one test environment
+/// (support::cli::Env): a database built from records, `--db` passed
+/// explicitly, and an exit status checked on every run.
 pub struct Env {
-    pub dir: tempfile::TempDir,
+    pub core: crate::support::cli::Env,
     pub db: PathBuf,
+}
+
+impl std::ops::Deref for Env {
+    type Target = crate::support::cli::Env;
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
 }
 
 impl Env {
     pub fn empty() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("index.db");
-        Env { dir, db }
+        let core = crate::support::cli::Env::new();
+        let db = core.db();
+        Env { core, db }
     }
 
     pub fn provenance() -> Env {
@@ -306,18 +378,13 @@ impl Env {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_acr-index"));
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
-        c
+        let mut full: Vec<&str> = vec!["--db", self.db.to_str().unwrap()];
+        full.extend_from_slice(args);
+        self.core.command(&full)
     }
 
     /// Run and expect `code`; panics with everything needed to debug.
+    #[must_use]
     pub fn run_code(&self, args: &[&str], code: i32) -> Run {
         self.run_with(self.cmd(args), code)
     }
@@ -326,21 +393,14 @@ impl Env {
         self.run_code(args, 0)
     }
 
-    pub fn run_with(&self, mut cmd: Command, code: i32) -> Run {
-        let out = cmd.output().unwrap();
-        let run = Run {
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-            code: out.status.code(),
-        };
-        assert_eq!(
-            run.code,
-            Some(code),
-            "{cmd:?}\nstdout:\n{}\nstderr:\n{}",
-            run.stdout,
-            run.stderr
-        );
-        run
+    #[track_caller]
+    pub fn run_with(&self, cmd: Command, code: i32) -> Run {
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.core.run_command(&refs, cmd).expect_code(code)
     }
 
     /// Output with the temporary path and the times of writing replaced.
@@ -349,13 +409,7 @@ impl Env {
     }
 }
 
-#[must_use]
-#[derive(Debug)]
-pub struct Run {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: Option<i32>,
-}
+pub use crate::support::cli::Run;
 
 /// Timestamps the store writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`, with
 /// milliseconds, unlike the fixture's created times) become `[TS]`.

@@ -142,6 +142,25 @@ fn table_fits_columns() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains('…'));
+    // Columns go whole, by priority, before anything is cut: at 80 columns
+    // the branch stays and commits are their first 12 hex digits.
+    let header: Vec<&str> = out
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["IMAGE", "DIGEST", "COMMIT", "BRANCH"],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("  13c0f2b5a2ab  main\n"),
+        "{}",
+        out.stdout
+    );
     insta::assert_snapshot!("query_table_80", out.stdout);
 }

@@ -95,7 +95,7 @@ fn pods_from_stdin_and_bad_input() {
     );
     let bad = env.dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"kind":"Deployment"}"#).unwrap();
-    let out = env.run_code(&["running", "--pods", bad.to_str().unwrap()], 1);
+    let out = env.run_code(&["running", "--pods", bad.to_str().unwrap()], 2);
     assert!(
         out.stderr.contains("kubectl get pods -A -o json"),
         "{}",

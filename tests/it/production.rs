@@ -198,7 +198,9 @@ async fn json_logs_and_metrics_file_for_the_cluster() {
     assert_eq!(summary["status"], "ok");
     assert_eq!(summary["manifests_new"], 1);
     assert_eq!(summary["run_id"], 1);
-    assert!(summary["seconds"].is_string());
+    // Typed fields: a number of seconds, the requests as an object.
+    assert!(summary["seconds"].is_f64(), "{summary}");
+    assert!(summary["requests"]["manifest_get"].is_u64(), "{summary}");
     let prom = std::fs::read_to_string(&metrics).unwrap();
     let registry = fake.url.trim_start_matches("http://");
     for expected in [

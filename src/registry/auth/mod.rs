@@ -2,8 +2,10 @@
 //! credentials come from is decided elsewhere (`Credential` is the
 //! hand-over); this module only applies them.
 
+mod cache;
 pub mod challenge;
 mod endpoint;
+pub mod scopes;
 mod secret;
 mod token;
 
@@ -15,7 +17,6 @@ use super::http::{Authorize, Fixed, Http};
 use super::{display_url, RegistryError};
 use futures::future::BoxFuture;
 use reqwest::header::HeaderValue;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use url::Url;
 
@@ -66,8 +67,6 @@ enum Scheme {
     Bearer { realm: Url, service: String },
 }
 
-type TokenSlot = Arc<tokio::sync::Mutex<Option<Token>>>;
-
 /// Applies a credential to requests: basic header, or bearer tokens
 /// fetched per scope, cached until shortly before expiry.
 pub struct Auth {
@@ -75,10 +74,8 @@ pub struct Auth {
     registry: Url,
     credential: Credential,
     scheme: Mutex<Scheme>,
-    /// request scope -> the scope the registry asked for (ACR may ask for
-    /// `metadata_read` where we guessed `pull`).
-    scope_alias: Mutex<HashMap<String, String>>,
-    tokens: Mutex<HashMap<String, TokenSlot>>,
+    /// Bearer tokens, as few as the registry allows (see `scopes`).
+    tokens: cache::Tokens,
     refresh: tokio::sync::Mutex<Option<Token>>,
 }
 
@@ -89,37 +86,52 @@ impl Auth {
             registry,
             credential,
             scheme: Mutex::new(Scheme::Unknown),
-            scope_alias: Mutex::new(HashMap::new()),
-            tokens: Mutex::new(HashMap::new()),
+            tokens: cache::Tokens::default(),
             refresh: tokio::sync::Mutex::new(None),
         }
     }
 
     /// Credentials for one request in `scope`, for the HTTP layer.
     pub fn scoped<'a>(&'a self, scope: &'a str) -> Scoped<'a> {
-        Scoped { auth: self, scope }
+        Scoped {
+            auth: self,
+            scope,
+            sent: Mutex::new(None),
+        }
     }
 
     /// The Authorization header for a request in `scope`, fetching a token
     /// first when the registry is known to want one.
     pub async fn header_for(&self, scope: &str) -> Result<Option<HeaderValue>, RegistryError> {
+        Ok(self.bearer_for(scope).await?.map(|(h, _)| h))
+    }
+
+    /// The header and, for a bearer token, the token it carries.
+    async fn bearer_for(
+        &self,
+        scope: &str,
+    ) -> Result<Option<(HeaderValue, Option<Secret>)>, RegistryError> {
         let scheme = self.scheme.lock().unwrap().clone();
         match scheme {
             Scheme::Unknown => Ok(None),
-            Scheme::Basic => Ok(self.basic_header()),
+            Scheme::Basic => Ok(self.basic_header().map(|h| (h, None))),
             Scheme::Bearer { realm, service } => {
-                let token = self.token(&realm, &service, scope, false).await?;
-                Ok(Some(sensitive(&format!("Bearer {}", token.value.expose()))))
+                let token = self.token(&realm, &service, scope, None).await?;
+                let h = sensitive(&format!("Bearer {}", token.value.expose()));
+                Ok(Some((h, Some(token.value))))
             }
         }
     }
 
     /// React to a 401: learn the scheme from the challenge and get fresh
     /// credentials for `scope`. The caller retries the request once.
+    /// React to a 401 to a request that carried `sent` (its bearer token,
+    /// if any): learn the scheme and get fresh credentials for `scope`.
     pub async fn on_challenge(
         &self,
         www_authenticate: Option<&str>,
         scope: &str,
+        sent: Option<&Secret>,
     ) -> Result<(), RegistryError> {
         let challenges = challenge::parse(www_authenticate.unwrap_or(""));
         if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
@@ -128,18 +140,24 @@ impl Auth {
             })?;
             let realm = self.check_realm(realm)?;
             let service = bearer.param("service").unwrap_or("").to_string();
+            // ACR's realm is its own /oauth2/token: its token economy applies.
+            let acr = self.registry.host_str().is_some_and(super::is_acr_host)
+                || realm.path() == "/oauth2/token";
+            self.tokens.start(acr);
             if let Some(asked) = bearer.param("scope").filter(|s| !s.is_empty()) {
-                let mut aliases = self.scope_alias.lock().unwrap();
-                let before = aliases.get(scope).map(String::as_str).unwrap_or(scope);
-                let merged = merge_scope(before, asked);
-                tracing::debug!(scope, asked, using = %merged, "token scope from the challenge");
-                aliases.insert(scope.to_string(), merged);
+                tracing::debug!(scope, asked, "token scope from the challenge");
+                self.tokens.learn_challenge(asked);
+            }
+            let had_token = matches!(*self.scheme.lock().unwrap(), Scheme::Bearer { .. });
+            if had_token && bearer.param("error") == Some("insufficient_scope") {
+                self.tokens.refused(scope);
             }
             *self.scheme.lock().unwrap() = Scheme::Bearer {
                 realm: realm.clone(),
                 service: service.clone(),
             };
-            self.token(&realm, &service, scope, true).await?;
+            self.token(&realm, &service, scope, Some(sent.map(Secret::expose)))
+                .await?;
             return Ok(());
         }
         if challenges.iter().any(|c| c.scheme == "basic") {
@@ -193,43 +211,36 @@ impl Auth {
         realm: &Url,
         service: &str,
         scope: &str,
-        force: bool,
+        refused: Option<Option<&str>>,
     ) -> Result<Token, RegistryError> {
-        let slot = {
-            let mut tokens = self.tokens.lock().unwrap();
-            tokens.entry(scope.to_string()).or_default().clone()
-        };
-        let mut guard = slot.lock().await;
-        if let Some(t) = guard.as_ref().filter(|t| t.is_fresh() && !force) {
-            return Ok(t.clone());
+        // The refresh token first (once): an ABAC registry's says so, and
+        // the planner must know before it names scopes.
+        if !self.tokens.knows_refresh_token() {
+            if let Some(r) = self.refresh_token(service).await? {
+                self.tokens.learn_refresh_token(r.expose());
+            }
         }
-        let asked = self
-            .scope_alias
-            .lock()
-            .unwrap()
-            .get(scope)
-            .cloned()
-            .unwrap_or_else(|| scope.to_string());
-        let token = self.fetch_token(realm, service, &asked).await?;
-        *guard = Some(token.clone());
-        Ok(token)
+        self.tokens
+            .get(scope, refused, |scopes| async move {
+                self.fetch_token(realm, service, &scopes).await
+            })
+            .await
+    }
+
+    /// Repositories the run is about to visit: their scopes may ride along
+    /// in token requests made for earlier ones.
+    pub fn hint(&self, repos: &[String]) {
+        self.tokens.hint(repos);
     }
 
     async fn fetch_token(
         &self,
         realm: &Url,
         service: &str,
-        scope: &str,
+        scopes: &[String],
     ) -> Result<Token, RegistryError> {
-        let refresh = match &self.credential {
-            Credential::RefreshToken(t) => Some(t.clone()),
-            Credential::Exchange(source) => Some(
-                self.exchanged_refresh_token(source.as_ref(), service)
-                    .await?,
-            ),
-            _ => None,
-        };
-        let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+        let refresh = self.refresh_token(service).await?;
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
         if let Some(refresh) = refresh {
             let mut form: Vec<(&str, &str)> = vec![
                 ("grant_type", "refresh_token"),
@@ -254,6 +265,17 @@ impl Auth {
             let req = token_request(url, None);
             fetch_token(&self.http, &req, &Fixed(self.basic_header())).await
         }
+    }
+
+    async fn refresh_token(&self, service: &str) -> Result<Option<Secret>, RegistryError> {
+        Ok(match &self.credential {
+            Credential::RefreshToken(t) => Some(t.clone()),
+            Credential::Exchange(source) => Some(
+                self.exchanged_refresh_token(source.as_ref(), service)
+                    .await?,
+            ),
+            _ => None,
+        })
     }
 
     async fn exchanged_refresh_token(
@@ -281,45 +303,30 @@ impl Auth {
 pub struct Scoped<'a> {
     auth: &'a Auth,
     scope: &'a str,
+    /// The token this request last carried: a 401 renews it only if no
+    /// other request has renewed it already.
+    sent: Mutex<Option<Secret>>,
 }
 
 impl Authorize for Scoped<'_> {
     fn header(&self) -> BoxFuture<'_, Result<Option<HeaderValue>, RegistryError>> {
-        Box::pin(self.auth.header_for(self.scope))
+        Box::pin(async move {
+            let found = self.auth.bearer_for(self.scope).await?;
+            let (header, token) = match found {
+                Some((h, t)) => (Some(h), t),
+                None => (None, None),
+            };
+            *self.sent.lock().unwrap() = token;
+            Ok(header)
+        })
     }
     fn renew<'a>(&'a self, challenge: Option<&'a str>) -> BoxFuture<'a, Result<(), RegistryError>> {
-        Box::pin(self.auth.on_challenge(challenge, self.scope))
-    }
-}
-
-/// The scope to ask for after a challenge named `asked` for a request we
-/// scoped as `before`. ACR asks for `repository:<r>:metadata_read` on tag
-/// listings and `pull` on manifests and blobs; both requests share one
-/// cache slot, so the actions are united (`pull,metadata_read`) rather than
-/// swapped back and forth. A token server grants what it can of them.
-fn merge_scope(before: &str, asked: &str) -> String {
-    let split = |s: &str| -> Option<(String, String, Vec<String>)> {
-        let (rest, actions) = s.rsplit_once(':')?;
-        let (kind, name) = rest.split_once(':')?;
-        Some((
-            kind.to_string(),
-            name.to_string(),
-            actions.split(',').map(str::to_string).collect(),
-        ))
-    };
-    if before.contains(' ') || asked.contains(' ') {
-        return asked.to_string();
-    }
-    match (split(before), split(asked)) {
-        (Some((k1, n1, mut a1)), Some((k2, n2, a2))) if k1 == k2 && n1 == n2 => {
-            for a in a2 {
-                if !a1.contains(&a) {
-                    a1.push(a);
-                }
-            }
-            format!("{k1}:{n1}:{}", a1.join(","))
-        }
-        _ => asked.to_string(),
+        Box::pin(async move {
+            let sent = self.sent.lock().unwrap().clone();
+            self.auth
+                .on_challenge(challenge, self.scope, sent.as_ref())
+                .await
+        })
     }
 }
 
@@ -327,36 +334,4 @@ fn sensitive(v: &str) -> HeaderValue {
     let mut h = HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static(""));
     h.set_sensitive(true);
     h
-}
-
-#[cfg(test)]
-mod tests {
-    use super::merge_scope;
-
-    #[test]
-    fn challenge_scopes_are_united_per_repository() {
-        assert_eq!(
-            merge_scope(
-                "repository:team/api:pull",
-                "repository:team/api:metadata_read"
-            ),
-            "repository:team/api:pull,metadata_read"
-        );
-        assert_eq!(
-            merge_scope(
-                "repository:team/api:pull,metadata_read",
-                "repository:team/api:pull"
-            ),
-            "repository:team/api:pull,metadata_read"
-        );
-        // Another repository or resource: ask for what the challenge says.
-        assert_eq!(
-            merge_scope("repository:a:pull", "repository:b:pull"),
-            "repository:b:pull"
-        );
-        assert_eq!(
-            merge_scope("registry:catalog:*", "registry:catalog:*"),
-            "registry:catalog:*"
-        );
-    }
 }

@@ -6,6 +6,7 @@
 //! counters and shutdown. It knows nothing of how credentials are made:
 //! the auth layer above hands it an [`Authorize`].
 
+pub mod adaptive;
 mod body;
 pub mod policy;
 pub mod rate;
@@ -170,7 +171,7 @@ impl Http {
         let rate = settings
             .rate
             .clone()
-            .unwrap_or_else(|| Arc::new(FixedRate::new(settings.max_rps)));
+            .unwrap_or_else(|| Arc::new(adaptive::AdaptiveRate::new(settings.max_rps)));
         Ok(Http {
             client,
             limiter: Limiter::new(settings.concurrency, rate),

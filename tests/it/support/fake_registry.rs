@@ -44,6 +44,8 @@ struct Content {
     /// repo -> ACR lastUpdateTime, bumped by every push to it.
     updated: HashMap<String, String>,
     clock: u64,
+    /// repo -> digests pushed to it (what its referrers API can see).
+    pushed: HashMap<String, std::collections::HashSet<String>>,
 }
 
 struct Shared {
@@ -52,6 +54,7 @@ struct Shared {
     basic: Option<String>,
     tag_page: Option<usize>,
     acr_api: bool,
+    referrers: Option<super::fake_referrers::ReferrersApi>,
     token_lifetime: Option<Duration>,
     /// token -> when it stops being accepted
     tokens: Mutex<HashMap<String, std::time::Instant>>,
@@ -77,6 +80,8 @@ pub struct Options {
     pub faults: Faults,
     /// Also serve ACR's `/acr/v1/` listing API.
     pub acr_api: bool,
+    /// Serve the OCI 1.1 referrers API (None: 404, as docker-registry does).
+    pub referrers: Option<super::fake_referrers::ReferrersApi>,
     /// Require bearer tokens from `/token` that expire after this long.
     pub token_lifetime: Option<Duration>,
 }
@@ -95,6 +100,7 @@ impl FakeRegistry {
             }),
             tag_page: opts.tag_page,
             acr_api: opts.acr_api,
+            referrers: opts.referrers,
             token_lifetime: opts.token_lifetime,
             tokens: Mutex::default(),
             origin: Mutex::default(),
@@ -155,14 +161,20 @@ impl FakeRegistry {
         if let Some(t) = tag {
             tags.insert(t.into(), d.clone());
         }
+        c.pushed.entry(repo.into()).or_default().insert(d.clone());
         c.clock += 1;
-        let when = format!(
-            "2024-01-01T00:{:02}:{:02}.000Z",
-            c.clock / 60 % 60,
-            c.clock % 60
-        );
+        // Real time, as ACR's lastUpdateTime is, kept strictly increasing.
+        let when = (chrono::Utc::now() + chrono::Duration::microseconds(c.clock as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         c.updated.insert(repo.into(), when);
         d
+    }
+
+    /// (media type, size) of a stored manifest, for a referrer's `subject`.
+    pub fn manifest_info(&self, digest: &str) -> (String, usize) {
+        let c = self.shared.content.lock().unwrap();
+        let (t, b) = c.manifests.get(digest).expect("subject pushed first");
+        (t.clone(), b.len())
     }
 
     /// A docker image with `labels`; returns (manifest digest, config digest).
@@ -349,6 +361,12 @@ async fn registry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         };
         let max = shared.tag_page.unwrap_or(usize::MAX);
         return page(&path, &query, tags, "tags", Some(repo), max, "");
+    }
+    if let (Some((repo, subject)), Some(api)) = (rest.rsplit_once("/referrers/"), &shared.referrers)
+    {
+        let c = shared.content.lock().unwrap();
+        let pushed = c.pushed.get(repo).cloned().unwrap_or_default();
+        return super::fake_referrers::answer(api, &c.manifests, &pushed, &path, &query, subject);
     }
     if let Some((repo, reference)) = rest.rsplit_once("/manifests/") {
         let found = {

@@ -4,11 +4,16 @@
 
 pub mod cli;
 pub mod fake_acr;
+pub mod fake_acr_economy;
+pub mod fake_acr_economy_api;
+pub mod fake_acr_economy_routes;
 pub mod fake_acr_login;
 pub mod fake_acr_routes;
 pub mod fake_acr_tokens;
+pub mod fake_referrers;
 pub mod fake_registry;
 pub mod fixtures;
+pub mod layout;
 pub mod registry;
 pub mod seed;
 pub mod serve;
