@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --bin acr-index --example gen_db
+# BENCH_PREBUILT=1: use the release binaries already in target/.
+[ -n "${BENCH_PREBUILT:-}" ] || cargo build --release --quiet --bin acr-index --example gen_db
 BIN=$PWD/target/release/acr-index
 work=$(mktemp -d); spid=
 trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$work"' EXIT

@@ -32,7 +32,10 @@ pub struct Search {
 /// The rows of `search`: one label query per key that can carry the
 /// commit or branch (each served by the label index), merged in the
 /// order `rows` gives.
-pub fn search(store: &Store, s: &Search) -> Result<Vec<ImageRow>, StoreError> {
+pub fn search(store: &Store, s: &Search) -> anyhow::Result<Vec<ImageRow>> {
+    // A digest prefix becomes the digest it names, as `query --digest` does.
+    let mut base = s.filter.clone();
+    super::reference::resolve_filter(store, &mut base)?;
     let commit = s.commit.as_deref().map(|c| {
         let c = c.trim();
         match c.strip_suffix('*') {
@@ -41,7 +44,7 @@ pub fn search(store: &Store, s: &Search) -> Result<Vec<ImageRow>, StoreError> {
             None => ValueMatch::Exact(c.to_string()),
         }
     });
-    let mut variants = vec![s.filter.clone()];
+    let mut variants = vec![base];
     if let Some(value) = commit {
         variants = alternatives(&variants, COMMIT_KEYS.iter().map(|k| (*k, value.clone())));
     }

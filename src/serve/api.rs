@@ -80,7 +80,7 @@ async fn list_images(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respo
     }
     json(
         st.db
-            .read(move |store| Ok(images::search(store, &query.search)?))
+            .read(move |store| images::search(store, &query.search))
             .await,
     )
 }

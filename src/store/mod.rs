@@ -7,10 +7,10 @@ mod lookup;
 mod migrate;
 mod model;
 mod read;
-mod stats;
 mod referrers_kind;
 mod referrers_read;
 mod referrers_write;
+mod stats;
 mod write;
 
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
@@ -19,9 +19,9 @@ pub use model::{
     ReferrerSource, RowFilter, RunSummary, TagListing, ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
-pub use stats::RegistryStats;
 pub use referrers_kind::{classify as classify_referrer, may_hold_statement};
 pub use referrers_read::{has_sbom, is_signed, ReferrerEntry, ReferrerState, MAX_REFERRER_DEPTH};
+pub use stats::RegistryStats;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;

@@ -81,6 +81,15 @@ async fn api_objects_are_the_commands_json() {
         &["query", "--repo", "team/api", "--format", "csv"],
     )
     .await;
+    // A digest prefix resolves as `query --digest` resolves it.
+    let prefix = &dg("web-index").to_string()[..19];
+    same(
+        &server,
+        &env,
+        &format!("/api/v1/images?digest={}", enc(prefix)),
+        &["query", "--digest", prefix, "--format", "json"],
+    )
+    .await;
     // commit= (a prefix) gives what the label that carries it gives.
     same(
         &server,
