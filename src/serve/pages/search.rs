@@ -58,7 +58,7 @@ pub async fn page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response
     }
     match st
         .db
-        .read(move |store| Ok(images::search(store, &query.search)?))
+        .read(move |store| images::search(store, &query.search))
         .await
     {
         Ok(rows) => {
