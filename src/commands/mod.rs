@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => show::run(&db, args),
         Command::Export(args) => export::run(&db, args),
         Command::Running(args) => running::run(&db, args),
+        Command::Serve(args) => crate::serve::run(&cli.global, *args),
         Command::Completions(args) => about::completions(args.shell),
         Command::Man => about::man(),
         Command::Version => about::version(),

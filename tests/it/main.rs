@@ -54,6 +54,11 @@ mod index_fake;
 mod index_real;
 // Production behaviour: JSON logs, metrics file, signals, locking.
 mod production;
+// serve: the API against the commands, pages in chromium, live runs, deploy.
+mod serve_api;
+mod serve_deploy;
+mod serve_live;
+mod serve_pages;
 // Referrers: signatures, SBOMs and attestations, in answers, against a
 // fake registry (API and tag schemes, faults) and the real registry.
 mod referrers_answers;

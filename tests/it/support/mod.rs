@@ -17,4 +17,6 @@ pub mod fixtures;
 pub mod layout;
 pub mod registry;
 pub mod seed;
+pub mod serve;
 pub mod specs;
+pub mod webdriver;
