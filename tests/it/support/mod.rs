@@ -13,7 +13,7 @@ pub mod fake_acr_tokens;
 pub mod fake_referrers;
 pub mod fake_registry;
 pub mod fixtures;
-pub mod layout;
+pub mod referrers_layout;
 pub mod registry;
 pub mod seed;
 pub mod specs;
