@@ -22,7 +22,12 @@ deploy/validate.sh   # cronjob.yaml against the Kubernetes schemas
 cargo build --examples
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --lib --bins --tests 2>&1 | tee "$log"
-# One closing line with the totals of every test binary.
+# Every test binary (unit tests of the library and the binary, the
+# integration binary, doc tests), all of them even when one fails, so the
+# log shows every failure; the totals line is printed either way and the
+# exit status is non-zero when anything failed or nothing ran.
+status=0
+cargo test --no-fail-fast 2>&1 | tee "$log" || status=$?
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$log"
+     END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$log" || status=1
+exit "$status"

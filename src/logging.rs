@@ -100,6 +100,22 @@ pub fn init(g: &Global) {
     };
 }
 
+/// A remark for the person at the terminal (`acr-index: ...` on stderr),
+/// or one INFO event under `--log-format json`.
+pub fn note(message: &str) {
+    if JSON.load(Ordering::Relaxed) {
+        let event = serde_json::json!({
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "level": "INFO",
+            "message": message,
+        });
+        let _ = writeln!(std::io::stderr().lock(), "{event}");
+    } else {
+        let line = crate::output::escape::line(&format!("acr-index: {message}\n"), false);
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
 /// The error that ends the program: `acr-index: ...` on stderr, or under
 /// `--log-format json` one JSON event (`level` ERROR, `fatal` true), so a
 /// log collector sees why the run stopped.

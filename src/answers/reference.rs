@@ -21,6 +21,15 @@ pub enum DigestArg {
     Prefix(String),
 }
 
+impl DigestArg {
+    /// The digest or prefix as written, normalised.
+    pub fn into_string(self) -> String {
+        match self {
+            DigestArg::Full(d) | DigestArg::Prefix(d) => d,
+        }
+    }
+}
+
 /// `Some` when `s` is meant as a digest; `None` when it is something else
 /// (a repository name, a tag reference). `sha256:` followed by anything
 /// but 12 to 64 hex digits is malformed: a usage error.
@@ -84,9 +93,7 @@ pub fn unique(store: &Store, arg: &DigestArg) -> anyhow::Result<Option<String>> 
 /// names; anything else is returned as given.
 pub fn expand(store: &Store, reference: &str) -> anyhow::Result<String> {
     match parse(reference)? {
-        Some(arg) => Ok(unique(store, &arg)?.unwrap_or(match arg {
-            DigestArg::Full(d) | DigestArg::Prefix(d) => d,
-        })),
+        Some(arg) => Ok(unique(store, &arg)?.unwrap_or(arg.into_string())),
         None => Ok(reference.to_string()),
     }
 }
@@ -99,9 +106,7 @@ pub fn filter_digest(store: &Store, s: &str) -> anyhow::Result<String> {
         ))
         .into());
     };
-    Ok(unique(store, &arg)?.unwrap_or(match arg {
-        DigestArg::Full(d) | DigestArg::Prefix(d) => d,
-    }))
+    Ok(unique(store, &arg)?.unwrap_or(arg.into_string()))
 }
 
 /// A row filter's `--digest` made exact: a unique prefix becomes the digest

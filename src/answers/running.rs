@@ -155,7 +155,12 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
         signed: None,
         referrers: Vec::new(),
     };
-    let by_id = ImageRef::parse(&c.image_id).ok();
+    // Some runtimes report the digest as bare hex; it is still a digest.
+    let image_id = match super::reference::parse(&c.image_id) {
+        Ok(Some(super::reference::DigestArg::Full(d))) => d,
+        _ => c.image_id.clone(),
+    };
+    let by_id = ImageRef::parse(&image_id).ok();
     let by_image = ImageRef::parse(&c.image).ok();
     if let Some(RefTarget::Digest(d)) = by_id.as_ref().map(|r| &r.target) {
         row.digest = Some(d.to_string());

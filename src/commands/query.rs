@@ -22,7 +22,12 @@ pub fn run(db: &Path, args: QueryArgs) -> anyhow::Result<ExitCode> {
         Format::Json => crate::output::json(&mut out, &rows)?,
         Format::Jsonl => crate::output::json_lines(&mut out, &rows)?,
         // The same columns as `export --format csv` without --columns.
-        Format::Csv => report::write_wide(&mut out, &rows, &DEFAULT_COLUMNS, args.raw)?,
+        Format::Csv => report::write_wide(
+            &mut crate::output::escape::stdout_for_people(&mut out),
+            &rows,
+            &DEFAULT_COLUMNS,
+            args.raw,
+        )?,
         Format::Table => write_table(
             &mut crate::output::escape::SafeText::new(&mut out),
             &rows,

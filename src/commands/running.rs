@@ -31,7 +31,10 @@ pub fn run(db: &Path, args: RunningArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Json => crate::output::json(&mut out, &rows)?,
         Format::Jsonl => crate::output::json_lines(&mut out, &rows)?,
-        Format::Csv => write_csv(&mut out, &rows)?,
+        Format::Csv => write_csv(
+            &mut crate::output::escape::stdout_for_people(&mut out),
+            &rows,
+        )?,
         Format::Table => write_table(
             &mut crate::output::escape::SafeText::new(&mut out),
             &rows,

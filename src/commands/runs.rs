@@ -22,7 +22,10 @@ pub fn run(db: &Path, args: RunsArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Json => crate::output::json(&mut out, &runs)?,
         Format::Jsonl => crate::output::json_lines(&mut out, &runs)?,
-        Format::Csv => write_csv(&mut out, &runs)?,
+        Format::Csv => write_csv(
+            &mut crate::output::escape::stdout_for_people(&mut out),
+            &runs,
+        )?,
         Format::Table => {
             let mut out = SafeText::new(&mut out);
             write_table(&mut out, &runs, crate::output::term::width())?;

@@ -20,10 +20,10 @@ pub fn run(db: &Path, args: ShowArgs) -> anyhow::Result<ExitCode> {
     }
     let store = Store::open_ro(db)?;
     if reference::implied_latest(&args.reference) {
-        eprintln!(
-            "acr-index: no tag given: showing {}:latest",
-            crate::output::escape::control(args.reference.trim())
-        );
+        crate::logging::note(&format!(
+            "no tag given: showing {}:latest",
+            args.reference.trim()
+        ));
     }
     let Some(output) = image::show(&store, &args.reference)? else {
         anyhow::bail!("no image matches {} in {}", args.reference, db.display());

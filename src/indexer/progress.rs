@@ -89,7 +89,7 @@ fn draw(b: &[ProgressBar], phases: &mut [Phase; 3], c: &Counts) {
         repos,
     );
     if !repos_known {
-        b[0].set_message(format!("of {repos} listed so far"));
+        b[0].set_message(format!("done, {repos} found so far"));
     } else {
         b[0].set_message("");
     }

@@ -122,6 +122,17 @@ impl<W: std::io::Write> Drop for SafeText<W> {
     }
 }
 
+/// Standard output as data goes to it: through [`SafeText`] when it is a
+/// terminal (a person reads it), untouched when piped (a program does, and
+/// wants the bytes).
+pub fn stdout_for_people<'a>(out: &'a mut dyn std::io::Write) -> Box<dyn std::io::Write + 'a> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        Box::new(SafeText::new(out))
+    } else {
+        Box::new(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

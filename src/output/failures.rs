@@ -17,7 +17,7 @@ pub struct Group {
     /// own name) replaced, so equal causes compare equal.
     pub cause: String,
     pub count: usize,
-    /// Up to [`EXAMPLES`] items, `repository:reference`.
+    /// The first [`EXAMPLES`] items by name, `repository:reference`.
     pub examples: Vec<String>,
 }
 
@@ -58,13 +58,16 @@ pub fn group<'a>(items: impl IntoIterator<Item = Item<'a>>) -> Vec<Group> {
             examples: Vec::new(),
         });
         g.count += 1;
-        if g.examples.len() < EXAMPLES {
-            let what = [item.repository, item.reference]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(":");
-            g.examples.push(what);
+        let what = [item.repository, item.reference]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(":");
+        // The first names in order, whatever order the run met them in.
+        let at = g.examples.partition_point(|e| e < &what);
+        if at < EXAMPLES {
+            g.examples.insert(at, what);
+            g.examples.truncate(EXAMPLES);
         }
     }
     let mut v: Vec<Group> = by.into_values().collect();

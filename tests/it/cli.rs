@@ -6,8 +6,17 @@ use crate::support::cli::Env;
 fn help_explains_every_subcommand() {
     let env = Env::new();
     let help = env.run(&["--help"]).success().stdout;
+    // Each subcommand on its own line of the Commands section, with a
+    // description (`help.contains("index")` would hold for any text).
     for cmd in ["index", "query", "show", "export", "runs", "running"] {
-        assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
+        let line = help
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(cmd))
+            .unwrap_or_else(|| panic!("{cmd} missing from --help:\n{help}"));
+        assert!(
+            line.split_whitespace().count() > 2,
+            "{cmd} has no description: {line}"
+        );
     }
     let index = env.run(&["index", "--help"]).success().stdout;
     for flag in [
@@ -20,7 +29,10 @@ fn help_explains_every_subcommand() {
         "--ca-file",
         "--password-stdin",
     ] {
-        assert!(index.contains(flag), "{flag} missing:\n{index}");
+        let listed = index
+            .lines()
+            .any(|l| l.trim_start().starts_with(flag) || l.contains(&format!(", {flag}")));
+        assert!(listed, "{flag} is not an option line:\n{index}");
     }
     assert!(
         !index.contains("--password "),

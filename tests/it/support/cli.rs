@@ -77,7 +77,7 @@ impl Run {
     /// The exit status (`status` and `code` hold the same value).
     #[allow(clippy::misnamed_getters)]
     pub fn code(&self) -> Option<i32> {
-        self.status
+        self.code
     }
 
     pub fn stdout(&self) -> String {
