@@ -6,6 +6,8 @@
 //!   cargo run --release --example fake_registry -- --images 10000 --repos 500 --latency-ms 20
 //!   cargo run --release --example fake_registry -- --acr [--abac] [--throttle-rps 50] --images 1000 --repos 100
 //!   cargo run --release --example fake_registry -- --acr --referrers --images 100 --repos 100
+//!   cargo run --release --example fake_registry -- --images 0 --wide 8 --width 1000
+//!       (8 repositories bench/wideN, each one index of 1000 images)
 //!
 //! `--acr --referrers` serves the plain fake with ACR's listing API and the
 //! OCI 1.1 referrers API (no token flow); `--acr` alone the economy fake.
@@ -85,6 +87,33 @@ async fn main() {
                 "org.opencontainers.image.revision": sha,
             }),
         );
+    }
+    // Wide indexes (docs/failures.md measures memory against them): each
+    // child an untagged image with a few KiB of labels.
+    let width = num("--width", 1000.0) as usize;
+    for w in 0..num("--wide", 0.0) as usize {
+        let repo = format!("bench/wide{w}");
+        let children: Vec<fixtures::Descriptor> = (0..width)
+            .map(|c| {
+                let labels = serde_json::json!({"n": format!("{w}-{c}"), "pad": "x".repeat(4096)});
+                let (config, _) =
+                    fixtures::image_config(Some(labels), "linux", "amd64", None, None);
+                fake.put_blob(&config);
+                let cd = fixtures::Descriptor::of(fixtures::DOCKER_CONFIG, &config);
+                let (m, _) = fixtures::image_manifest(
+                    fixtures::Kind::Docker,
+                    &cd,
+                    &[],
+                    &Default::default(),
+                    None,
+                );
+                fake.put_manifest(&repo, None, fixtures::DOCKER_MANIFEST, &m);
+                fixtures::Descriptor::of(fixtures::DOCKER_MANIFEST, &m)
+            })
+            .collect();
+        let (index, _) =
+            fixtures::index_manifest(fixtures::Kind::Oci, &children, &Default::default());
+        fake.put_manifest(&repo, Some("v1"), fixtures::OCI_INDEX, &index);
     }
     fake.set_faults(Faults {
         latency,

@@ -118,7 +118,7 @@ pub struct IndexArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512), help_heading = "Load on the registry")]
     pub concurrency: u16,
-    /// Ceiling on requests per second (ACR throttles per SKU).
+    /// Ceiling on requests per second (ACR throttles per SKU); 0.001 to 100000.
     #[arg(long, value_name = "N", help_heading = "Load on the registry")]
     pub max_rps: Option<f64>,
     /// Re-fetch every digest, even those already indexed.
@@ -130,7 +130,7 @@ pub struct IndexArgs {
     /// Entries asked for per catalog or tag-list page.
     #[arg(long, help_heading = "Load on the registry", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub page_size: u32,
-    /// Per-request timeout in seconds.
+    /// Timeout for a whole request, redirects included, in seconds; 1 to 3600.
     #[arg(
         long,
         default_value_t = 60,
@@ -138,10 +138,10 @@ pub struct IndexArgs {
         help_heading = "Load on the registry"
     )]
     pub timeout: u64,
-    /// Retries for 429, 5xx and network errors before an item is recorded as failed.
+    /// Retries for 429, 5xx and network errors before an item is recorded as failed; 0 to 20.
     #[arg(long, default_value_t = 5, help_heading = "Load on the registry")]
     pub retries: u32,
-    /// Seconds to wait for another index run on the same database to finish.
+    /// Seconds to wait for another index run on the same database to finish; 0 to 86400.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub lock_timeout: u64,
     /// Write the run's figures in Prometheus text format to PATH.

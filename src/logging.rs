@@ -50,7 +50,9 @@ impl Write for Line {
 
 impl Drop for Line {
     fn drop(&mut self) {
+        // Server text in an error can echo a credential: none is printed.
         let text = String::from_utf8_lossy(&self.0);
+        let text = crate::registry::auth::scrub(&text);
         // JSON lines are escaped by serde already.
         let text = if JSON.load(Ordering::Relaxed) {
             text.into_owned()
@@ -120,6 +122,8 @@ pub fn note(message: &str) {
 /// `--log-format json` one JSON event (`level` ERROR, `fatal` true), so a
 /// log collector sees why the run stopped.
 pub fn fatal(message: &str, exit_code: u8) {
+    // Server text in an error can echo a credential: none is printed.
+    let message = &*crate::registry::auth::scrub(message);
     if JSON.load(Ordering::Relaxed) {
         let event = serde_json::json!({
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),

@@ -155,9 +155,16 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
         signed: None,
         referrers: Vec::new(),
     };
-    // Some runtimes report the digest as bare hex; it is still a digest.
+    // Some runtimes report the digest as bare hex, and people paste the
+    // 12-digit prefix tables print: a unique prefix resolves; an ambiguous
+    // or unknown one leaves the container unresolved by its imageID (the
+    // image reference is still tried) rather than failing the whole list.
     let image_id = match super::reference::parse(&c.image_id) {
         Ok(Some(super::reference::DigestArg::Full(d))) => d,
+        Ok(Some(arg)) => super::reference::unique(store, &arg)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| c.image_id.clone()),
         _ => c.image_id.clone(),
     };
     let by_id = ImageRef::parse(&image_id).ok();

@@ -1,5 +1,6 @@
 use super::exit;
 use crate::cli::{Global, IndexArgs, LogFormat};
+use crate::config::UsageError;
 use crate::indexer::{self, Options, Progress, RepoFilter, Status};
 use crate::registry::{Client, Settings, Shutdown};
 use crate::store::Store;
@@ -10,7 +11,46 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// Ranges of the numeric flags (also in --help).
+const MAX_RPS: (f64, f64) = (0.001, 100_000.0);
+const MAX_TIMEOUT: u64 = 3600;
+const MAX_RETRIES: u32 = 20;
+const MAX_LOCK_TIMEOUT: u64 = 86_400;
+
+/// Numeric flags out of range are usage errors (exit 2), never a panic
+/// deep in a Duration.
+fn validate(args: &IndexArgs) -> Result<(), UsageError> {
+    if let Some(r) = args.max_rps {
+        if !(r.is_finite() && (MAX_RPS.0..=MAX_RPS.1).contains(&r)) {
+            return Err(UsageError(format!(
+                "--max-rps {r}: give a number of requests per second from {} to {}",
+                MAX_RPS.0, MAX_RPS.1
+            )));
+        }
+    }
+    if !(1..=MAX_TIMEOUT).contains(&args.timeout) {
+        return Err(UsageError(format!(
+            "--timeout {}: give seconds from 1 to {MAX_TIMEOUT}",
+            args.timeout
+        )));
+    }
+    if args.retries > MAX_RETRIES {
+        return Err(UsageError(format!(
+            "--retries {}: give 0 to {MAX_RETRIES}",
+            args.retries
+        )));
+    }
+    if args.lock_timeout > MAX_LOCK_TIMEOUT {
+        return Err(UsageError(format!(
+            "--lock-timeout {}: give seconds from 0 to {MAX_LOCK_TIMEOUT}",
+            args.lock_timeout
+        )));
+    }
+    Ok(())
+}
+
 pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
+    validate(&args)?;
     let (base, host) = crate::config::registry_url(&args.registry)?;
     let filter = RepoFilter::new(&args.repos, &args.excludes)
         .map_err(|e| crate::config::UsageError(format!("--repo/--exclude: {e}")))?;
@@ -18,7 +58,6 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
         Some(path) => read_repo_list(path)?,
         None => Vec::new(),
     };
-    let (credential, source) = crate::credentials::resolve(&args.credentials, &host)?;
     let ca_pem = match &args.credentials.ca_file {
         Some(p) => {
             Some(std::fs::read(p).with_context(|| format!("reading --ca-file {}", p.display()))?)
@@ -27,23 +66,49 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Settings {
         concurrency: args.concurrency as usize,
-        max_rps: args.max_rps.filter(|r| *r > 0.0),
+        max_rps: args.max_rps,
         max_retries: args.retries,
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        timeout: Duration::from_secs(args.timeout),
         ca_pem,
         ..Settings::default()
     };
-
-    let _lock = lock_writer(&global.db, Duration::from_secs(args.lock_timeout))?;
-    let store = Store::open_rw(&global.db)?;
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    // Signals are watched from here on: the lock wait and credential
+    // helpers end on SIGTERM too.
+    let shutdown = Shutdown::process();
+    runtime.spawn(watch_signals(shutdown.clone()));
+
+    let Some(_lock) = lock_writer(
+        &global.db,
+        Duration::from_secs(args.lock_timeout),
+        &shutdown,
+    )?
+    else {
+        // Not holding the lock, this run cannot record anything.
+        return Ok(ExitCode::from(exit::INTERRUPTED));
+    };
+    let mut store = Store::open_rw(&global.db)?;
+    let (credential, source) = match crate::credentials::resolve(&args.credentials, &host) {
+        Ok(found) => found,
+        Err(e) if shutdown.by_signal() => {
+            tracing::debug!(error = %e, "interrupted while resolving credentials");
+            // The run is recorded, so `runs` shows why nothing was indexed.
+            let run_id = store.begin_run(&host, args.full)?;
+            let summary = crate::store::RunSummary {
+                status: Status::Interrupted.as_str().into(),
+                requests: "{}".into(),
+                ..Default::default()
+            };
+            store.finish_run(run_id, &summary)?;
+            return Ok(ExitCode::from(exit::INTERRUPTED));
+        }
+        Err(e) => return Err(e),
+    };
+
     let outcome = runtime.block_on(async {
-        let shutdown = Shutdown::default();
-        spawn_signal_handler(shutdown.clone());
         let client = Client::new(base, credential, settings, shutdown.clone())?;
         tracing::info!(registry = %host, credentials = %source, "indexing");
         let terminal = std::io::stderr().is_terminal()
@@ -79,10 +144,7 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
         Status::Partial => exit::PARTIAL,
         Status::Interrupted => exit::INTERRUPTED,
         Status::Failed => {
-            crate::logging::fatal(
-                outcome.fatal.as_deref().unwrap_or("the run failed"),
-                exit::FAILED,
-            );
+            crate::logging::fatal(outcome.fatal().unwrap_or("the run failed"), exit::FAILED);
             exit::FAILED
         }
     }))
@@ -100,8 +162,9 @@ fn read_repo_list(path: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// Only one index run writes to a database at a time: an exclusive lock on
-/// `<db>.lock`, waited for up to `timeout`. Readers never take it.
-fn lock_writer(db: &Path, timeout: Duration) -> anyhow::Result<File> {
+/// `<db>.lock`, waited for up to `timeout`. Readers never take it. None
+/// when a signal ended the wait.
+fn lock_writer(db: &Path, timeout: Duration, shutdown: &Shutdown) -> anyhow::Result<Option<File>> {
     let mut path = PathBuf::from(db);
     path.as_mut_os_string().push(".lock");
     let file = File::options()
@@ -110,13 +173,13 @@ fn lock_writer(db: &Path, timeout: Duration) -> anyhow::Result<File> {
         .write(true)
         .open(&path)
         .with_context(|| format!("opening lock file {}", path.display()))?;
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now().checked_add(timeout);
     let mut told = false;
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(file),
+            Ok(()) => return Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) => {
-                if Instant::now() >= deadline {
+                if deadline.is_none_or(|d| Instant::now() >= d) {
                     anyhow::bail!(
                         "another `acr-index index` run is writing to {} and did not finish within {}s (--lock-timeout); try again later",
                         db.display(),
@@ -127,7 +190,10 @@ fn lock_writer(db: &Path, timeout: Duration) -> anyhow::Result<File> {
                     tracing::info!(db = %db.display(), "another index run holds the database; waiting");
                     told = true;
                 }
-                std::thread::sleep(Duration::from_millis(200));
+                if shutdown.is_triggered() {
+                    return Ok(None);
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("locking {}", path.display()))
@@ -136,27 +202,38 @@ fn lock_writer(db: &Path, timeout: Duration) -> anyhow::Result<File> {
     }
 }
 
-fn spawn_signal_handler(shutdown: Shutdown) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) else {
-                return;
-            };
+/// The first SIGTERM / SIGINT stops every wait and lets the run record
+/// itself as interrupted; a second one exits at once.
+async fn watch_signals(shutdown: Shutdown) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        for signals in 1.. {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = int.recv() => {}
             }
+            if signals == 1 {
+                tracing::warn!("interrupted: stopping requests, committing what is complete");
+                shutdown.trigger();
+                continue;
+            }
+            eprintln!("acr-index: interrupted again; exiting now");
+            break;
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        tracing::warn!("interrupted: stopping requests, committing what is complete");
+        std::process::exit(exit::INTERRUPTED as i32);
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
         shutdown.trigger();
-    });
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(exit::INTERRUPTED as i32);
+    }
 }

@@ -29,6 +29,12 @@ fn wait_bounded(mut child: Child, limit: Duration) -> anyhow::Result<Output> {
         if child.try_wait()?.is_some() {
             return Ok(child.wait_with_output()?);
         }
+        // SIGTERM ends this wait too (the signal handler runs already).
+        if crate::registry::Shutdown::process().is_triggered() {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("interrupted; killed it");
+        }
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();

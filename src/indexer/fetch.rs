@@ -1,19 +1,24 @@
 //! Turning digests into verified manifest records, each digest fetched at
 //! most once per run however many tags and repositories share it.
 
+use super::error::{ItemError, Shared, MAX_INDEX_CHILDREN, MAX_INDEX_DEPTH};
 use super::progress::Counts;
 use crate::oci::{media, Digest, ImageConfig, Manifest};
-use crate::registry::{Client, FetchedManifest, RegistryError};
+use crate::registry::{Client, FetchedManifest};
 use crate::store::{ChildRecord, ManifestRecord, Record};
 use futures::future::{BoxFuture, FutureExt};
+use futures::stream::{self, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, OnceCell};
 
 /// Configs kept for re-use by other manifests in the same run.
 const MAX_CACHED_CONFIGS: usize = 4096;
+/// Children of one index fetched at once: with the repository and tag
+/// fan-out above, a wide index must not multiply what is held in memory.
+const CHILD_CONCURRENCY: usize = 4;
 
-type Cell<T> = Arc<OnceCell<Result<T, String>>>;
+type Cell<T> = Arc<OnceCell<Shared<T>>>;
 
 /// Per-run de-duplication and the path from digest to record.
 pub struct Fetcher {
@@ -64,7 +69,18 @@ impl Fetcher {
         repo: &'a str,
         digest: &'a Digest,
         prefetched: Option<FetchedManifest>,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Shared<()>> {
+        self.ensure_at(repo, digest, prefetched, 0)
+    }
+
+    /// `depth`: how many indexes lead to this digest.
+    fn ensure_at<'a>(
+        &'a self,
+        repo: &'a str,
+        digest: &'a Digest,
+        prefetched: Option<FetchedManifest>,
+        depth: usize,
+    ) -> BoxFuture<'a, Shared<()>> {
         async move {
             if self.is_known(digest) {
                 bump(&self.counts.manifests_known);
@@ -77,7 +93,7 @@ impl Fetcher {
                 .entry(digest.clone())
                 .or_default()
                 .clone();
-            cell.get_or_init(|| self.index_manifest(repo, digest, prefetched))
+            cell.get_or_init(|| self.index_manifest(repo, digest, prefetched, depth))
                 .await
                 .clone()
         }
@@ -89,22 +105,31 @@ impl Fetcher {
         repo: &str,
         digest: &Digest,
         prefetched: Option<FetchedManifest>,
-    ) -> Result<(), String> {
+        depth: usize,
+    ) -> Shared<()> {
         let fetched = match prefetched {
             Some(f) => f,
             None => self
                 .client
                 .get_manifest(repo, digest.as_str())
                 .await
-                .map_err(|e| describe(&e))?,
+                .map_err(ItemError::from)?,
         };
-        let manifest = Manifest::parse(fetched.content_type.as_deref(), &fetched.body)
-            .map_err(|e| format!("manifest {digest}: {e}"))?;
+        let manifest =
+            Manifest::parse(fetched.content_type.as_deref(), &fetched.body).map_err(|e| {
+                ItemError::Manifest {
+                    digest: digest.clone(),
+                    detail: e.to_string(),
+                }
+            })?;
+        let size = fetched.body.len() as i64;
+        // The body is parsed: do not hold it while children are fetched.
+        drop(fetched);
         let mut record = ManifestRecord::new(
             digest.clone(),
             manifest.media_type().to_string(),
             "image",
-            fetched.body.len() as i64,
+            size,
         );
         match manifest {
             Manifest::Image {
@@ -134,16 +159,37 @@ impl Fetcher {
             } => {
                 record.kind = "index";
                 record.annotations = annotations;
-                let children = futures::future::join_all(
-                    manifests
-                        .iter()
-                        .map(|child| self.ensure(repo, &child.digest, None)),
-                )
-                .await;
-                let failed: Vec<String> = children.into_iter().filter_map(Result::err).collect();
+                if depth >= MAX_INDEX_DEPTH {
+                    return Err(ItemError::TooDeep {
+                        digest: digest.clone(),
+                    }
+                    .into());
+                }
+                if manifests.len() > MAX_INDEX_CHILDREN {
+                    return Err(ItemError::TooWide {
+                        digest: digest.clone(),
+                        count: manifests.len(),
+                    }
+                    .into());
+                }
+                // Futures do nothing until polled: at most CHILD_CONCURRENCY run.
+                let children: Vec<_> = manifests
+                    .iter()
+                    .map(|child| self.ensure_at(repo, &child.digest, None, depth + 1))
+                    .collect();
+                let results: Vec<Shared<()>> = stream::iter(children)
+                    .buffer_unordered(CHILD_CONCURRENCY)
+                    .collect()
+                    .await;
+                let failed: Vec<Arc<ItemError>> =
+                    results.into_iter().filter_map(Result::err).collect();
                 if !failed.is_empty() {
                     // Not stored, so the next run tries the index again.
-                    return Err(format!("index {digest}: {}", failed.join("; ")));
+                    return Err(ItemError::Children {
+                        digest: digest.clone(),
+                        failed,
+                    }
+                    .into());
                 }
                 let platforms = manifests.iter().filter(|c| !c.is_attestation());
                 let platforms = platforms.map(|c| c.digest.clone()).collect();
@@ -177,7 +223,7 @@ impl Fetcher {
         self.sink
             .send(Record::Manifest(Box::new(record)))
             .await
-            .map_err(|_| "the database writer stopped".to_string())
+            .map_err(|_| Arc::new(ItemError::WriterStopped))
     }
 
     /// The platform children of an index fetched this run.
@@ -185,7 +231,7 @@ impl Fetcher {
         self.children.lock().unwrap().get(index).cloned()
     }
 
-    async fn config(&self, repo: &str, digest: &Digest) -> Result<ImageConfig, String> {
+    async fn config(&self, repo: &str, digest: &Digest) -> Shared<ImageConfig> {
         let cell = {
             let mut configs = self.configs.lock().unwrap();
             // Labels are kept only while sharing is likely; memory stays flat.
@@ -199,16 +245,16 @@ impl Fetcher {
                 .client
                 .get_blob(repo, digest, crate::registry::MAX_CONFIG_BYTES)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| Arc::new(ItemError::from(e)))?;
             bump(&self.counts.configs);
-            ImageConfig::parse(&body)
-                .map_err(|e| format!("config {digest}: not a valid image config: {e}"))
+            ImageConfig::parse(&body).map_err(|e| {
+                Arc::new(ItemError::Config {
+                    digest: digest.clone(),
+                    detail: e.to_string(),
+                })
+            })
         })
         .await
         .clone()
     }
-}
-
-pub fn describe(e: &RegistryError) -> String {
-    e.to_string()
 }

@@ -57,26 +57,55 @@ impl RepoFilter {
     }
 }
 
-/// Follow pages from `first` until there is no next page or a URL repeats.
+/// Pages followed per listing at most: a registry whose `next` links never
+/// end (or keep inventing new ones) must not keep a run going for ever.
+pub const MAX_PAGES: usize = 10_000;
+/// Entries per listing at most (repositories in a catalog, tags in a
+/// repository), so memory stays bounded whatever a registry sends.
+pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// Follow pages from `first` until there is no next page or a URL repeats;
+/// past [`MAX_PAGES`] pages or [`MAX_ENTRIES`] entries the listing fails.
 pub fn pages<'a, T: 'a, F, Fut>(
     first: Url,
     fetch: F,
-) -> impl Stream<Item = Result<T, RegistryError>> + 'a
+) -> impl Stream<Item = Result<Vec<T>, RegistryError>> + 'a
 where
     F: Fn(Url) -> Fut + 'a,
-    Fut: std::future::Future<Output = Result<(T, Option<Url>), RegistryError>> + 'a,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<Url>), RegistryError>> + 'a,
 {
-    let state = (Some(first), HashSet::new());
-    stream::unfold((state, fetch), |((next, mut seen), fetch)| async move {
-        let url = next?;
-        if !seen.insert(url.to_string()) {
-            return None;
-        }
-        match fetch(url).await {
-            Ok((page, next)) => Some((Ok(page), ((next, seen), fetch))),
-            Err(e) => Some((Err(e), ((None, seen), fetch))),
-        }
-    })
+    let state = (Some(first), HashSet::new(), 0usize);
+    stream::unfold(
+        (state, fetch),
+        |((next, mut seen, entries), fetch)| async move {
+            let url = next?;
+            if !seen.insert(url.to_string()) {
+                return None;
+            }
+            if seen.len() > MAX_PAGES {
+                let e = too_long(&url, format!("more than {MAX_PAGES} pages"));
+                return Some((Err(e), ((None, seen, entries), fetch)));
+            }
+            match fetch(url.clone()).await {
+                Ok((page, next)) => {
+                    let entries = entries + page.len();
+                    if entries > MAX_ENTRIES {
+                        let e = too_long(&url, format!("more than {MAX_ENTRIES} entries"));
+                        return Some((Err(e), ((None, seen, entries), fetch)));
+                    }
+                    Some((Ok(page), ((next, seen, entries), fetch)))
+                }
+                Err(e) => Some((Err(e), ((None, seen, entries), fetch))),
+            }
+        },
+    )
+}
+
+fn too_long(url: &Url, what: String) -> RegistryError {
+    RegistryError::InvalidResponse {
+        url: crate::registry::display_url(url),
+        detail: format!("the listing goes on past {what}; stopped"),
+    }
 }
 
 /// Tell the token layer which repositories come next (those the filter
@@ -204,6 +233,35 @@ pub async fn tags(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn endless_pagination_stops() {
+        // Every page links to a new one, as a hostile registry can.
+        let first = Url::parse("http://r.test/v2/_catalog?n=1").unwrap();
+        let fetch = |url: Url| async move {
+            let n: usize = url
+                .query_pairs()
+                .find(|(k, _)| k == "last")
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let next =
+                Url::parse(&format!("http://r.test/v2/_catalog?n=1&last={}", n + 1)).unwrap();
+            Ok((vec![n], Some(next)))
+        };
+        let results: Vec<_> = pages(first, fetch).collect().await;
+        assert_eq!(results.len(), MAX_PAGES + 1);
+        assert!(results[..MAX_PAGES].iter().all(Result::is_ok));
+        let err = results[MAX_PAGES].as_ref().err().unwrap();
+        assert!(err.to_string().contains("more than 10000 pages"), "{err}");
+        // Huge pages: bounded by entries.
+        let first = Url::parse("http://r.test/v2/_catalog").unwrap();
+        let fetch = |url: Url| async move {
+            let next = Url::parse(&format!("{url}x")).unwrap();
+            Ok((vec![0u8; MAX_ENTRIES / 3], Some(next)))
+        };
+        let results: Vec<_> = pages(first, fetch).collect().await;
+        assert_eq!(results.len(), 4);
+        assert!(results[3].is_err());
+    }
 
     #[test]
     fn filter_globs() {

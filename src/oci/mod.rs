@@ -11,4 +11,4 @@ mod reference;
 pub use config::{ImageConfig, Platform};
 pub use digest::{Digest, DigestError};
 pub use manifest::{manifest_digest, verify_manifest, Descriptor, Manifest, ManifestError};
-pub use reference::{ImageRef, RefTarget};
+pub use reference::{is_valid_repository, is_valid_tag, ImageRef, RefTarget};

@@ -59,6 +59,50 @@ impl ImageRef {
     }
 }
 
+/// The distribution spec's repository name grammar:
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*`,
+/// at most 255 characters. Checked before a name from a registry goes into
+/// a URL or a token scope (a space, a colon or `..` would change either).
+pub fn is_valid_repository(name: &str) -> bool {
+    name.len() <= 255 && !name.is_empty() && name.split('/').all(is_valid_component)
+}
+
+fn is_valid_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        // A separator run: ".", "_", "__" or one or more "-".
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// The distribution spec's tag grammar: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
+pub fn is_valid_tag(tag: &str) -> bool {
+    let b = tag.as_bytes();
+    let word = |x: &u8| x.is_ascii_alphanumeric() || *x == b'_';
+    !b.is_empty()
+        && b.len() <= 128
+        && word(&b[0])
+        && b[1..].iter().all(|x| word(x) || *x == b'.' || *x == b'-')
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
 }
@@ -133,6 +177,52 @@ mod tests {
         let r = ImageRef::parse(&format!("app:v1@{D}")).unwrap();
         assert_eq!(r.repository.as_deref(), Some("app"));
         assert_eq!(r.to_string(), format!("app@{D}"));
+    }
+
+    #[test]
+    fn distribution_grammar() {
+        for ok in [
+            "a",
+            "team/api",
+            "a.b_c__d---e/f0",
+            "library/ubuntu",
+            &"a".repeat(255),
+        ] {
+            assert!(is_valid_repository(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "evil registry:catalog:* repository:victim:push,pull,delete",
+            "../x",
+            "a/../b",
+            "A",
+            "a//b",
+            "a/",
+            "-a",
+            "a___b",
+            "a.-b",
+            "a?b",
+            "a%2fb",
+            &"a".repeat(256),
+        ] {
+            assert!(!is_valid_repository(bad), "{bad}");
+        }
+        for ok in ["latest", "v1.2.3", "_x", "A-b.c_d", &"t".repeat(128)] {
+            assert!(is_valid_tag(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "../../../../v2/_catalog",
+            ".x",
+            "-x",
+            "a/b",
+            "a:b",
+            "a b",
+            "a?n=1",
+            &"t".repeat(129),
+        ] {
+            assert!(!is_valid_tag(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -108,12 +108,7 @@ impl Client {
         let resp = self
             .get_json(url.clone(), &metadata_scope(repo), RequestKind::Tags)
             .await?;
-        if resp.status == StatusCode::NOT_FOUND {
-            return Ok(AcrTagPage {
-                tags: Vec::new(),
-                next: None,
-            });
-        }
+        // 404 (NAME_UNKNOWN: the repository was deleted) is `NotFound`.
         let resp = expect_success(resp)?;
         let t: Tags = parse_json(&resp)?;
         let link = resp.headers.get("link").and_then(|v| v.to_str().ok());

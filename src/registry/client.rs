@@ -129,8 +129,8 @@ impl Client {
         self.url(&format!("/v2/{repo}/tags/list?n={page_size}"))
     }
 
-    /// A page of tags; a repository that has none (404 or `tags: null`) is
-    /// an empty page, not an error.
+    /// A page of tags (`tags: null` is an empty page); a repository that
+    /// is not there (404 NAME_UNKNOWN) is `NotFound`, for the caller to retire.
     pub async fn tags_page(&self, repo: &str, url: Url) -> Result<TagPage, RegistryError> {
         #[derive(serde::Deserialize)]
         struct Tags {
@@ -148,12 +148,6 @@ impl Client {
                 Verify::Nothing,
             )
             .await?;
-        if resp.status == StatusCode::NOT_FOUND {
-            return Ok(TagPage {
-                tags: Vec::new(),
-                next: None,
-            });
-        }
         let resp = expect_success(resp)?;
         let t: Tags = parse_json(&resp)?;
         let tags = t.tags.unwrap_or_default();

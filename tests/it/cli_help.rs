@@ -145,3 +145,17 @@ fn completions_for_four_shells_and_a_man_page() {
         "the environment section"
     );
 }
+
+#[test]
+fn a_usage_error_is_one_line_and_exit_2() {
+    let env = Env::new();
+    let run = env.run(&["query", "--label", "=x"]).expect_code(2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    env.settings()
+        .bind(|| insta::assert_snapshot!("usage_error", run.snapshot()));
+    // A missing database names the temporary path, which the filter hides.
+    let run = env.run(&["runs"]).expect_code(1);
+    env.settings()
+        .bind(|| insta::assert_snapshot!("missing_db", run.snapshot()));
+}

@@ -76,6 +76,11 @@ fn export_output_dash_is_stdout() {
         env.run(&["export", "--output", "/dev/stdout"]).stdout,
         stdout
     );
+    // A character device is written through too (as root, a rename would
+    // have replaced /dev/null with a regular file).
+    assert_eq!(env.run(&["export", "--output", "/dev/null"]).stdout, "");
+    let null = std::fs::metadata("/dev/null").unwrap().file_type();
+    assert!(null.is_char_device(), "/dev/null is still a device");
 }
 
 #[test]

@@ -60,6 +60,20 @@ fn a_printed_prefix_resolves_in_show_query_and_running() {
         "json",
     ]);
     assert_eq!(out.json()[0]["known"], true, "{}", out.stdout);
+    // ... and as the 12-digit prefix a table prints.
+    let short = std::fs::read_to_string(&pods)
+        .unwrap()
+        .replace(&config, &format!("sha256:{}", &config[..12]));
+    std::fs::write(&pods, short).unwrap();
+    let out = env.run(&[
+        "running",
+        "--pods",
+        pods.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.json()[0]["known"], true, "{}", out.stdout);
+    assert_eq!(out.json()[0]["repository"], "team/api", "{}", out.stdout);
 }
 
 #[test]

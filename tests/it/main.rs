@@ -43,6 +43,11 @@ mod cli_tty;
 mod cronjob;
 // Request economy: what cold and warm runs ask of a registry (fake ACR).
 mod economy;
+// Hostile registries: credentials, secrets, bounds, signals, failures.
+mod hostile_auth;
+mod hostile_disk;
+mod hostile_failures;
+mod hostile_signals;
 // Indexing against the in-process fake registry: faults, limits, economy.
 mod index_fake;
 // Indexing against the real CNCF distribution registry.

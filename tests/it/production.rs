@@ -98,6 +98,24 @@ async fn sigterm_commits_what_is_complete_and_the_next_run_finishes() {
         .unwrap();
     assert_eq!(status, "interrupted");
     let partial = manifests_stored(&env);
+    // The summary on stderr is read back from the run record, so it
+    // states what was committed, not what was in flight.
+    let new: i64 = conn
+        .query_row(
+            "SELECT manifests_new FROM runs ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(new, partial, "the record counts what is stored");
+    assert!(
+        out.stderr.contains(": interrupted in ")
+            && out
+                .stderr
+                .contains(&format!(", {new} new and 0 known manifests")),
+        "{}",
+        out.stderr
+    );
     assert!(
         partial > 0 && partial < 30,
         "{partial} of 30 stored before the signal"

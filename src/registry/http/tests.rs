@@ -119,3 +119,19 @@ async fn an_unknown_host_is_not_retried() {
     );
     assert_eq!(http.counters().retries(), 0);
 }
+
+#[tokio::test]
+async fn a_host_that_never_answered_is_not_retried() {
+    // A port nobody listens on: refused at once, and not retried.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let http = Http::new(fast(), Shutdown::default()).unwrap();
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/v2/")).unwrap();
+    let req = HttpRequest::get(url, RequestKind::Catalog, 1024);
+    let err = http.send(&req, &Fixed(None)).await.err().unwrap();
+    assert!(matches!(err, RegistryError::Network { .. }), "{err}");
+    assert_eq!(http.counters().retries(), 0);
+}

@@ -10,6 +10,7 @@ pub mod fake_acr_economy_routes;
 pub mod fake_acr_login;
 pub mod fake_acr_routes;
 pub mod fake_acr_tokens;
+pub mod fake_hostile;
 pub mod fake_referrers;
 pub mod fake_registry;
 pub mod fixtures;
