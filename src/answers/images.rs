@@ -1,7 +1,7 @@
 //! `query` and `export`: images as seen through their tags, and the
 //! provenance columns of the CSV report.
 
-use crate::links;
+use crate::provenance::Provenance;
 use crate::store::{ImageRow, RowFilter, Store, StoreError};
 use std::collections::BTreeMap;
 
@@ -84,7 +84,7 @@ impl Column {
     }
 
     /// This column's cell for `row` whose provenance is `p` (empty when absent).
-    pub fn value(&self, row: &ImageRow, p: &links::Provenance) -> String {
+    pub fn value(&self, row: &ImageRow, p: &Provenance) -> String {
         let v = match self {
             Column::Key(k) => find_key(&row.labels, k).or_else(|| find_key(&row.annotations, k)),
             Column::Commit => p.commit.as_deref(),
@@ -110,13 +110,9 @@ pub fn find_key<'a>(map: &'a BTreeMap<String, String>, key: &str) -> Option<&'a 
         .map(|(_, v)| v.as_str())
 }
 
-/// Provenance of one row: its labels, then its annotations.
-pub fn provenance(row: &ImageRow) -> links::Provenance {
-    links::derive(&links::merged(
-        &row.labels,
-        &row.annotations,
-        &BTreeMap::new(),
-    ))
+/// Provenance of one row, as stored when it was indexed (src/provenance).
+pub fn provenance(row: &ImageRow) -> &Provenance {
+    &row.provenance
 }
 
 /// The base columns of one row, in `BASE_COLUMNS` order (empty for null).

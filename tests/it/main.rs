@@ -54,6 +54,12 @@ mod index_fake;
 mod index_real;
 // Production behaviour: JSON logs, metrics file, signals, locking.
 mod production;
+// Provenance from every source, the corpus, migration 0003, bases.
+mod provenance_bases;
+mod provenance_consistency;
+mod provenance_corpus;
+mod provenance_migration;
+mod provenance_sources;
 // Referrers: signatures, SBOMs and attestations, in answers, against a
 // fake registry (API and tag schemes, faults) and the real registry.
 mod referrers_answers;

@@ -14,6 +14,7 @@ pub mod fake_hostile;
 pub mod fake_referrers;
 pub mod fake_registry;
 pub mod fixtures;
+pub mod prov_layout;
 pub mod referrers_layout;
 pub mod registry;
 pub mod seed;
