@@ -145,6 +145,8 @@ fn image(i: usize, arch: &str) -> ManifestRecord {
         labels: labels(i),
         annotations: BTreeMap::new(),
         children: Vec::new(),
+        attestations: Vec::new(),
+        refetch: false,
     }
 }
 
@@ -160,6 +162,7 @@ fn index(i: usize) -> ManifestRecord {
             os_version: None,
         }),
         is_attestation: false,
+        annotations: BTreeMap::new(),
     };
     ManifestRecord {
         children: vec![child(i, "amd64"), child(i + 1, "arm64")],
@@ -186,6 +189,15 @@ const PLANS: &[(&str, &str)] = &[
      "SELECT registry, repository, tag, digest FROM image_rows WHERE 1 = 1
         AND manifest_id IN (SELECT manifest_id FROM labels WHERE key_id IN ({revision})
             AND value >= ?1 AND value < ?1 || char(1114111) AND substr(value, 1, length(?1)) = ?1)
+        ORDER BY registry, repository, tag, os, architecture, variant, digest"),
+    ("query --commit <sha> (stored provenance, 0003)",
+     "SELECT registry, repository, tag, digest, index_digest, os, architecture, variant,
+        media_type, created, manifest_id, tag_since FROM image_rows WHERE 1 = 1
+        AND commit_sha = ?1
+        ORDER BY registry, repository, tag, os, architecture, variant, digest"),
+    ("query --commit <prefix>* (stored provenance, 0003)",
+     "SELECT registry, repository, tag, digest FROM image_rows WHERE 1 = 1
+        AND commit_sha >= ?1 AND commit_sha < ?1 || char(1114111) AND substr(commit_sha, 1, length(?1)) = ?1
         ORDER BY registry, repository, tag, os, architecture, variant, digest"),
     ("show <digest>", "SELECT id FROM manifests WHERE digest = ?1 ORDER BY digest"),
     ("show <config digest>", "SELECT id FROM manifests WHERE config_digest = ?1 ORDER BY digest"),

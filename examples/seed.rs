@@ -17,7 +17,8 @@ mod specs;
 use futures::stream::{self, StreamExt};
 use seed::*;
 
-const USAGE: &str = "usage: seed REGISTRY_URL [--sample] [--repos N --tags M] [--concurrency C]";
+const USAGE: &str =
+    "usage: seed REGISTRY_URL [--sample] [--repos N --tags M] [--attested K] [--concurrency C]";
 
 #[tokio::main]
 async fn main() {
@@ -71,6 +72,31 @@ async fn main() {
         .await;
     if repos > 0 {
         eprintln!("pushed {} images in {repos} repositories", repos * tags);
+    }
+    // K two-platform indexes with BuildKit provenance attestations, and no
+    // git labels: what the attestation benchmark (docs/provenance.md) reads.
+    let attested = flag("--attested").unwrap_or(0);
+    stream::iter(0..attested)
+        .for_each_concurrent(concurrency, |i| {
+            let seeder = &seeder;
+            async move {
+                let img = |p: Platform| {
+                    ImageSpec::oci()
+                        .label("app.instance", &i.to_string())
+                        .platform(p)
+                };
+                let index = IndexSpec::oci()
+                    .image(img(Platform::linux_amd64()))
+                    .image(img(Platform::linux_arm64().variant("v8")))
+                    .with_attestations();
+                seeder
+                    .push_index(&format!("attested/app{i:04}"), "v1", &index)
+                    .await;
+            }
+        })
+        .await;
+    if attested > 0 {
+        eprintln!("pushed {attested} attested indexes");
     }
 }
 

@@ -72,6 +72,11 @@ pub enum Command {
     /// Map the containers running in Kubernetes to their provenance.
     #[command(after_help = crate::help::RUNNING)]
     Running(RunningArgs),
+    /// Base images: what each image was built on, and whether that base moved on.
+    #[command(
+        after_help = "Examples:\n  acr-index bases --stale\n  acr-index index --registry myacr.azurecr.io --resolve-bases && acr-index bases --stale --format json\n\nSee docs/provenance.md."
+    )]
+    Bases(BasesArgs),
     /// Serve the index read-only over HTTP: a JSON API and pages for people.
     // The index options are optional here (used only with --index-every):
     // an absent --registry reads as empty, which serve then refuses.
@@ -149,6 +154,15 @@ pub struct IndexArgs {
     /// Seconds to wait for another index run on the same database to finish; 0 to 86400.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub lock_timeout: u64,
+    /// Do not fetch BuildKit attestation layers (SLSA provenance); a later
+    /// run without this flag reads them.
+    #[arg(long)]
+    pub no_attestations: bool,
+    /// After indexing, HEAD every distinct base image reference the images
+    /// name (image.base.ref.name, org.opencontainers.image.base.name) in
+    /// its own registry, once per run, and record the digest and time.
+    #[arg(long)]
+    pub resolve_bases: bool,
     /// Write the run's figures in Prometheus text format to PATH.
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, help_heading = "Output")]
     pub metrics_file: Option<PathBuf>,
@@ -241,6 +255,22 @@ pub struct FilterArgs {
     /// date (YYYY-MM-DD, that whole day included) or an age (7d).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    // --- provenance filters (docs/provenance.md) ---
+    /// Provenance commit: the full SHA, PREFIX* (any prefix), or a unique
+    /// prefix of at least 7 hex digits.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Provenance branch (`main`, not `refs/heads/main`).
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Provenance source repository URL (`.git` and `#ref:dir` ignored).
+    #[arg(long, value_name = "URL")]
+    pub source: Option<String>,
+    /// Like --label, over manifest, descriptor and index annotations.
+    /// Repeatable; all must match.
+    #[arg(long = "annotation", value_name = "KEY[=VALUE]")]
+    pub annotations: Vec<String>,
+    // --- end of provenance filters ---
     // Referrers (signatures, SBOMs, attestations): see docs/referrers.md.
     /// Only images a signature (cosign, notation) refers to, or their index.
     #[arg(long, conflicts_with = "unsigned")]
@@ -349,6 +379,18 @@ pub struct RunningArgs {
     /// `kubectl get pods -A -o json` output, or - for standard input.
     #[arg(long, value_name = "FILE|-", value_hint = ValueHint::FilePath)]
     pub pods: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct BasesArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Only images built on a digest their base name no longer points at.
+    #[arg(long)]
+    pub stale: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -1,7 +1,7 @@
 //! Raw arguments -> validated settings. Bad input becomes a `UsageError`
 //! (exit status 2) with a message that says what to write instead.
 
-use crate::store::{LabelFilter, RowFilter, ValueMatch};
+use crate::store::{CommitMatch, LabelFilter, RowFilter, Store, ValueMatch};
 use url::Url;
 
 /// A mistake in how the command was called (exit status 2).
@@ -132,6 +132,41 @@ pub fn time_bound_at(
     )))
 }
 
+/// `--commit SHA`: `PREFIX*` matches any prefix; a value of 7 to 39 hex
+/// digits that is not a stored commit must be the prefix of exactly one.
+pub fn commit_match(store: &Store, s: &str) -> anyhow::Result<CommitMatch> {
+    let s = s.trim();
+    if let Some(prefix) = s.strip_suffix('*') {
+        return Ok(CommitMatch::Prefix(prefix.to_string()));
+    }
+    let hex = s.chars().all(|c| c.is_ascii_hexdigit());
+    if !hex || s.len() < 7 || s.len() >= 40 {
+        return Ok(CommitMatch::Exact(s.to_string()));
+    }
+    let found = store.commits_with_prefix(s, 3)?;
+    match found.as_slice() {
+        [] => Ok(CommitMatch::Exact(s.to_string())),
+        [one] => Ok(CommitMatch::Exact(one.clone())),
+        _ if found.iter().any(|c| c == s) => Ok(CommitMatch::Exact(s.to_string())),
+        many => Err(usage(format!(
+            "--commit {s}: more than one commit starts with it ({}, ...); give more digits or end it with *",
+            many[..2].join(", ")
+        ))),
+    }
+}
+
+/// The row filter, with `--commit` resolved against the store.
+pub fn row_filter_for(store: &Store, f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
+    let mut filter = row_filter(f)?;
+    if let Some(c) = &f.commit {
+        if c.trim().is_empty() {
+            return Err(usage("--commit is empty"));
+        }
+        filter.commit = Some(commit_match(store, c)?);
+    }
+    Ok(filter)
+}
+
 /// [`time_bound_at`] relative to the current time.
 pub fn time_bound(flag: &str, s: &str, bound: Bound) -> anyhow::Result<String> {
     time_bound_at(flag, s, bound, chrono::Utc::now())
@@ -149,6 +184,32 @@ fn globs(flag: &str, pats: &[String]) -> anyhow::Result<Vec<String>> {
 
 pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
     Ok(RowFilter {
+        commit: f.commit.as_deref().map(|c| match c.strip_suffix('*') {
+            Some(p) => CommitMatch::Prefix(p.to_string()),
+            None => CommitMatch::Exact(c.to_string()),
+        }),
+        branch: f.branch.clone(),
+        has_base: false,
+        source: match &f.source {
+            // Compared with the stored, normalised source.
+            Some(s) => Some(crate::provenance::links::source(s).ok_or_else(|| {
+                usage(format!(
+                    "--source {s:?}: expected an http(s) or git@ repository URL"
+                ))
+            })?),
+            None => None,
+        },
+        annotations: f
+            .annotations
+            .iter()
+            .map(|a| {
+                label_filter(a).map_err(|_| {
+                    usage(format!(
+                        "--annotation {a:?}: expected KEY=VALUE, KEY=PREFIX* or KEY"
+                    ))
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
         labels: f
             .labels
             .iter()

@@ -2,8 +2,8 @@
 //! its index or children, its base image and the links its labels give.
 
 use crate::config::UsageError;
-use crate::links::{self, Provenance};
 use crate::oci::{ImageRef, RefTarget};
+use crate::provenance::Provenance;
 use crate::store::{ImageDetail, ResolvedBy, Store, TagEntry};
 
 /// What `show --format json` prints and `GET /api/v1/images/{ref}` returns.
@@ -18,9 +18,9 @@ pub struct ShowOutput {
 
 #[derive(Debug, serde::Serialize)]
 pub struct ShowImage {
+    /// With its stored `provenance` (the same object query and export print).
     #[serde(flatten)]
     pub detail: ImageDetail,
-    pub provenance: Provenance,
     pub base_image: Option<BaseImage>,
     /// What refers to it or to an index holding it, in any repository.
     pub referrers: Vec<crate::store::ReferrerEntry>,
@@ -48,12 +48,10 @@ pub fn show(store: &Store, reference: &str) -> anyhow::Result<Option<ShowOutput>
     };
     let mut images = Vec::new();
     for detail in details {
-        let provenance = provenance_of(&detail);
-        let base_image = base_image(store, &provenance)?;
+        let base_image = base_image(store, &detail.provenance)?;
         let referrers = store.referrers_of(&super::referrers::subjects(&detail), None)?;
         images.push(ShowImage {
             detail,
-            provenance,
             base_image,
             referrers,
         });
@@ -97,15 +95,9 @@ pub fn resolve(
     }
 }
 
-/// Provenance of one manifest: its labels, then its annotations, then the
-/// annotations of the index that holds it.
+/// Provenance of one manifest, as stored when it was indexed (src/provenance).
 pub fn provenance_of(d: &ImageDetail) -> Provenance {
-    let from_index = d
-        .indexes
-        .first()
-        .map(|p| p.annotations.clone())
-        .unwrap_or_default();
-    links::derive(&links::merged(&d.labels, &d.annotations, &from_index))
+    d.provenance.clone()
 }
 
 fn base_image(store: &Store, p: &Provenance) -> anyhow::Result<Option<BaseImage>> {

@@ -1,23 +1,14 @@
 //! `query` and `export`: images as seen through their tags, and the
 //! provenance columns of the CSV report.
 
-use crate::links;
-use crate::store::{ImageRow, LabelFilter, RowFilter, Store, StoreError, ValueMatch};
+use crate::provenance::Provenance;
+use crate::store::{ImageRow, RowFilter, Store, StoreError};
 use std::collections::BTreeMap;
 
 /// The JSON array `query --format json` prints and `GET /api/v1/images` returns.
 pub fn rows(store: &Store, filter: &RowFilter) -> Result<Vec<ImageRow>, StoreError> {
     store.image_rows(filter)
 }
-
-/// Label keys (matched as `--label` matches them) that carry a commit, and
-/// those that carry a branch with what its value starts with.
-const COMMIT_KEYS: [&str; 2] = ["sourceversion", "org.opencontainers.image.revision"];
-const BRANCH_KEYS: [(&str, &str); 3] = [
-    ("sourcebranchname", ""),
-    ("sourcebranch", "refs/heads/"),
-    ("sourcebranch", ""),
-];
 
 /// `GET /api/v1/images` and the search page: the filter, plus a commit
 /// (a full SHA, or a prefix: shorter than 40 or ending in `*`) and a
@@ -29,68 +20,19 @@ pub struct Search {
     pub branch: Option<String>,
 }
 
-/// The rows of `search`: one label query per key that can carry the
-/// commit or branch (each served by the label index), merged in the
-/// order `rows` gives.
+/// The rows of `search`: the commit and branch go through the same
+/// stored-provenance filters as `query --commit` / `--branch`.
 pub fn search(store: &Store, s: &Search) -> anyhow::Result<Vec<ImageRow>> {
     // A digest prefix becomes the digest it names, as `query --digest` does.
-    let mut base = s.filter.clone();
-    super::reference::resolve_filter(store, &mut base)?;
-    let commit = s.commit.as_deref().map(|c| {
-        let c = c.trim();
-        match c.strip_suffix('*') {
-            Some(p) => ValueMatch::Prefix(p.to_string()),
-            None if c.len() < 40 => ValueMatch::Prefix(c.to_string()),
-            None => ValueMatch::Exact(c.to_string()),
-        }
-    });
-    let mut variants = vec![base];
-    if let Some(value) = commit {
-        variants = alternatives(&variants, COMMIT_KEYS.iter().map(|k| (*k, value.clone())));
+    let mut filter = s.filter.clone();
+    super::reference::resolve_filter(store, &mut filter)?;
+    if let Some(c) = s.commit.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        filter.commit = Some(crate::config::commit_match(store, c)?);
     }
-    if let Some(b) = s.branch.as_deref() {
-        let keys = BRANCH_KEYS
-            .iter()
-            .map(|(k, pre)| (*k, ValueMatch::Exact(format!("{pre}{b}"))));
-        variants = alternatives(&variants, keys);
+    if let Some(b) = s.branch.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        filter.branch = Some(b.to_string());
     }
-    let mut out: Vec<ImageRow> = Vec::new();
-    for f in &variants {
-        out.extend(store.image_rows(f)?);
-    }
-    if variants.len() > 1 {
-        let key = |r: &ImageRow| {
-            (
-                r.registry.clone(),
-                r.repository.clone(),
-                r.tag.clone(),
-                r.platform.clone(),
-                r.digest.clone(),
-            )
-        };
-        out.sort_by_key(key);
-        out.dedup_by_key(|r| key(r));
-    }
-    Ok(out)
-}
-
-/// Every filter of `base` once per (key, value), with that label added.
-fn alternatives(
-    base: &[RowFilter],
-    keys: impl Iterator<Item = (&'static str, ValueMatch)> + Clone,
-) -> Vec<RowFilter> {
-    base.iter()
-        .flat_map(|f| {
-            keys.clone().map(move |(key, value)| {
-                let mut f = f.clone();
-                f.labels.push(LabelFilter {
-                    key: key.to_string(),
-                    value: Some(value),
-                });
-                f
-            })
-        })
-        .collect()
+    Ok(store.image_rows(&filter)?)
 }
 
 /// The same rows one at a time, so a report of every image stays flat in memory.
@@ -167,7 +109,7 @@ impl Column {
     }
 
     /// This column's cell for `row` whose provenance is `p` (empty when absent).
-    pub fn value(&self, row: &ImageRow, p: &links::Provenance) -> String {
+    pub fn value(&self, row: &ImageRow, p: &Provenance) -> String {
         let v = match self {
             Column::Key(k) => find_key(&row.labels, k).or_else(|| find_key(&row.annotations, k)),
             Column::Commit => p.commit.as_deref(),
@@ -193,13 +135,9 @@ pub fn find_key<'a>(map: &'a BTreeMap<String, String>, key: &str) -> Option<&'a 
         .map(|(_, v)| v.as_str())
 }
 
-/// Provenance of one row: its labels, then its annotations.
-pub fn provenance(row: &ImageRow) -> links::Provenance {
-    links::derive(&links::merged(
-        &row.labels,
-        &row.annotations,
-        &BTreeMap::new(),
-    ))
+/// Provenance of one row, as stored when it was indexed (src/provenance).
+pub fn provenance(row: &ImageRow) -> &Provenance {
+    &row.provenance
 }
 
 /// The base columns of one row, in `BASE_COLUMNS` order (empty for null).

@@ -49,6 +49,8 @@ pub struct RunningRow {
     pub branch: Option<String>,
     pub build: Option<String>,
     pub build_url: Option<String>,
+    /// The provenance object every JSON output carries (SPEC.md).
+    pub provenance: crate::provenance::Provenance,
     /// A signature refers to the image (or its index); null when not indexed.
     pub signed: Option<bool>,
     pub referrers: Vec<crate::store::ReferrerEntry>,
@@ -152,6 +154,7 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
         branch: None,
         build: None,
         build_url: None,
+        provenance: Default::default(),
         signed: None,
         referrers: Vec::new(),
     };
@@ -187,24 +190,7 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
     if row.digest.is_none() {
         row.digest = images.first().map(|i| i.digest.clone());
     }
-    let wanted = by_image.as_ref();
-    let tag = img
-        .tags
-        .iter()
-        .filter(|t| t.current)
-        .find(|t| {
-            wanted.is_some_and(|w| {
-                w.repository.as_deref() == Some(t.repository.as_str())
-                    && matches!(&w.target, RefTarget::Tag(tag) if *tag == t.tag)
-            })
-        })
-        .or_else(|| {
-            img.tags.iter().filter(|t| t.current).find(|t| {
-                wanted.is_some_and(|w| w.repository.as_deref() == Some(t.repository.as_str()))
-            })
-        })
-        .or_else(|| img.tags.iter().find(|t| t.current))
-        .or_else(|| img.tags.first());
+    let tag = pick_tag(img, by_id.as_ref(), by_image.as_ref());
     if let Some(t) = tag {
         row.registry = Some(t.registry.clone());
         row.repository = Some(t.repository.clone());
@@ -215,6 +201,7 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
     row.referrers = store.referrers_of(&subjects, repo)?;
     row.signed = Some(super::referrers::signed(&row.referrers, &subjects));
     let p = provenance_of(img);
+    row.provenance = p.clone();
     row.manifest = Some(img.digest.clone());
     row.build = p.build().map(str::to_string);
     row.commit = p.commit;
@@ -222,4 +209,34 @@ fn lookup(store: &Store, c: &Container) -> anyhow::Result<RunningRow> {
     row.branch = p.branch;
     row.build_url = p.build_url;
     Ok(row)
+}
+
+/// The tag to report: the image's own repository and tag; else, when the
+/// digest lives in several repositories, the one the runtime's imageID
+/// names (what was pulled), then the image's; else any current tag.
+fn pick_tag<'a>(
+    img: &'a ImageDetail,
+    by_id: Option<&ImageRef>,
+    by_image: Option<&ImageRef>,
+) -> Option<&'a crate::store::TagEntry> {
+    let repo_of = |r: Option<&ImageRef>| r.and_then(|r| r.repository.clone());
+    let tag_of = |r: Option<&ImageRef>| match r.map(|r| &r.target) {
+        Some(RefTarget::Tag(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let (id_repo, image_repo, image_tag) = (repo_of(by_id), repo_of(by_image), tag_of(by_image));
+    let current = || img.tags.iter().filter(|t| t.current);
+    let is = |t: &crate::store::TagEntry, repo: &Option<String>, tag: &Option<String>| {
+        repo.as_deref() == Some(t.repository.as_str())
+            && tag.as_ref().is_none_or(|want| *want == t.tag)
+    };
+    let agree = id_repo.is_none() || id_repo == image_repo;
+    current()
+        .find(|t| agree && is(t, &image_repo, &image_tag))
+        .or_else(|| current().find(|t| is(t, &id_repo, &image_tag)))
+        .or_else(|| current().find(|t| is(t, &id_repo, &None)))
+        .or_else(|| current().find(|t| is(t, &image_repo, &image_tag)))
+        .or_else(|| current().find(|t| is(t, &image_repo, &None)))
+        .or_else(|| current().next())
+        .or_else(|| img.tags.first())
 }

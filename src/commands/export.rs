@@ -41,7 +41,7 @@ fn write_report(
 }
 
 pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let mut filter = crate::config::row_filter(&args.filter)?;
+    crate::config::row_filter(&args.filter)?;
     if args.format != ExportFormat::Csv && (args.long || !args.columns.is_empty()) {
         return Err(crate::config::UsageError(
             "--long and --columns apply to --format csv only".into(),
@@ -52,6 +52,7 @@ pub fn run(db: &Path, args: ExportArgs) -> anyhow::Result<ExitCode> {
         return Err(crate::config::UsageError("--columns: empty column name".into()).into());
     }
     let store = Store::open_ro(db)?;
+    let mut filter = crate::config::row_filter_for(&store, &args.filter)?;
     crate::answers::reference::resolve_filter(&store, &mut filter)?;
     // `--output -` is stdout, as for most tools.
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");

@@ -72,6 +72,7 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
         ca_pem,
         ..Settings::default()
     };
+    let base_settings = settings.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -134,8 +135,23 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
                 crate::cli::Api::Acr => indexer::Api::Acr,
                 crate::cli::Api::V2 => indexer::Api::V2,
             },
+            attestations: !args.no_attestations,
         };
-        indexer::run(store, client, opts, shutdown, progress).await
+        let outcome = indexer::run(store, client, opts, shutdown.clone(), progress).await?;
+        if args.resolve_bases && outcome.status != Status::Interrupted {
+            let mut store = Store::open_rw(&global.db)?;
+            let asked = super::resolve_bases::resolve(
+                &mut store,
+                std::slice::from_ref(&host),
+                &args.credentials,
+                &base_settings,
+                shutdown,
+                outcome.run_id,
+            )
+            .await?;
+            tracing::info!(bases = asked, "base images checked");
+        }
+        anyhow::Ok(outcome)
     })?;
     // Requests still in flight after an interrupt are dropped, not awaited.
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -1,10 +1,12 @@
 //! One module per subcommand. These are the only places that write to stdout.
 
 pub mod about;
+pub mod bases;
 pub mod export;
 pub mod index;
 pub mod index_summary;
 pub mod query;
+mod resolve_bases;
 pub mod running;
 pub mod runs;
 pub mod show;
@@ -30,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => show::run(&db, args),
         Command::Export(args) => export::run(&db, args),
         Command::Running(args) => running::run(&db, args),
+        Command::Bases(args) => bases::run(&db, args),
         Command::Serve(args) => crate::serve::run(&cli.global, *args),
         Command::Completions(args) => about::completions(args.shell),
         Command::Man => about::man(),

@@ -12,8 +12,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(db: &Path, args: QueryArgs) -> anyhow::Result<ExitCode> {
-    let mut filter = crate::config::row_filter(&args.filter)?;
+    crate::config::row_filter(&args.filter)?;
     let store = Store::open_ro(db)?;
+    let mut filter = crate::config::row_filter_for(&store, &args.filter)?;
     crate::answers::reference::resolve_filter(&store, &mut filter)?;
     let rows = images::rows(&store, &filter)?;
     let stdout = std::io::stdout();

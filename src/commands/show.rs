@@ -4,9 +4,9 @@
 use crate::answers::image::{self, ShowImage, ShowOutput};
 use crate::answers::reference;
 use crate::cli::{ShowArgs, ShowFormat};
-use crate::links::Provenance;
 use crate::oci::ImageRef;
 use crate::output::escape::{control, SafeText};
+use crate::provenance::Provenance;
 use crate::store::{ResolvedBy, Store};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -97,7 +97,7 @@ pub fn write_text(out: &mut dyn Write, o: &ShowOutput) -> std::io::Result<()> {
 
 fn write_image(out: &mut dyn Write, img: &ShowImage) -> std::io::Result<()> {
     let d = &img.detail;
-    let p = &img.provenance;
+    let p = &img.detail.provenance;
     writeln!(out, "\n{} ({})", d.digest, d.kind)?;
     field(out, "media type", Some(&d.media_type))?;
     if d.status != "ok" {
@@ -130,6 +130,7 @@ fn write_image(out: &mut dyn Write, img: &ShowImage) -> std::io::Result<()> {
             with_link(p.build(), p.build_url.as_deref()).as_deref(),
         )?;
         field(out, "source", p.source.as_deref())?;
+        field(out, "from", p.origin.map(|o| o.as_str()))?;
     }
     if let Some(b) = &img.base_image {
         let mut s = [b.name.as_deref(), b.digest.as_deref()]

@@ -31,6 +31,8 @@ pub struct Fetcher {
     children: Mutex<HashMap<Digest, Vec<Digest>>>,
     sink: mpsc::Sender<Record>,
     counts: Arc<Counts>,
+    /// Read BuildKit attestation layers (`--no-attestations` clears it).
+    pub attestations: bool,
 }
 
 fn bump(c: &std::sync::atomic::AtomicI64) {
@@ -54,6 +56,7 @@ impl Fetcher {
             children: Mutex::new(HashMap::new()),
             sink,
             counts,
+            attestations: true,
         }
     }
 
@@ -136,13 +139,19 @@ impl Fetcher {
                 config,
                 artifact_type,
                 annotations,
+                layers,
                 ..
             } => {
                 record.annotations = annotations;
                 record.config_digest = Some(config.digest.clone());
                 record.config_media_type = Some(config.media_type.clone());
-                if media::is_image_config(&config.media_type) {
-                    let c = self.config(repo, &config.digest).await?;
+                record.artifact_type = artifact_type.clone();
+                let placeholder = super::attest::read(self, repo, &layers, &mut record).await?;
+                let image = match placeholder {
+                    Some(c) => Some(c),
+                    None => self.image_config(repo, &config).await?,
+                };
+                if let Some(c) = image {
                     record.labels = c.labels;
                     record.created = c.created;
                     record.platform = Some(c.platform);
@@ -155,10 +164,12 @@ impl Fetcher {
             Manifest::Index {
                 manifests,
                 annotations,
+                artifact_type,
                 ..
             } => {
                 record.kind = "index";
                 record.annotations = annotations;
+                record.artifact_type = artifact_type;
                 if depth >= MAX_INDEX_DEPTH {
                     return Err(ItemError::TooDeep {
                         digest: digest.clone(),
@@ -204,6 +215,7 @@ impl Fetcher {
                         digest: c.digest,
                         media_type: c.media_type,
                         platform: c.platform,
+                        annotations: c.annotations,
                     })
                     .collect();
             }
@@ -229,6 +241,30 @@ impl Fetcher {
     /// The platform children of an index fetched this run.
     pub fn children_of(&self, index: &Digest) -> Option<Vec<Digest>> {
         self.children.lock().unwrap().get(index).cloned()
+    }
+
+    /// The image config a manifest names: by its media type, or, under
+    /// `application/octet-stream` (older builders), when the blob reads as
+    /// one (os and architecture set). None: an artifact.
+    async fn image_config(
+        &self,
+        repo: &str,
+        config: &crate::oci::Descriptor,
+    ) -> Shared<Option<ImageConfig>> {
+        if media::is_image_config(&config.media_type) {
+            return self.config(repo, &config.digest).await.map(Some);
+        }
+        let small = (0..=crate::registry::MAX_CONFIG_BYTES as i64).contains(&config.size);
+        if media::essence(&config.media_type) != media::OCTET_STREAM || !small {
+            return Ok(None);
+        }
+        match self.config(repo, &config.digest).await {
+            Ok(c) => Ok(Some(c)
+                .filter(|c| !c.platform.os.is_empty() && !c.platform.architecture.is_empty())),
+            // Not JSON of that shape: an artifact. A failed request fails.
+            Err(e) if matches!(*e, ItemError::Config { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn config(&self, repo: &str, digest: &Digest) -> Shared<ImageConfig> {

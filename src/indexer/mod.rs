@@ -1,6 +1,7 @@
 //! The indexing pipeline, and the only module that knows its stage order:
 //! repositories -> tags -> manifests -> configs -> store.
 
+mod attest;
 mod error;
 mod fetch;
 mod listing;
@@ -37,6 +38,8 @@ pub struct Options {
     pub concurrency: usize,
     pub page_size: usize,
     pub api: Api,
+    /// Read BuildKit attestation layers (SLSA provenance); `--no-attestations` clears it.
+    pub attestations: bool,
 }
 
 /// Which listing API to use.
@@ -73,7 +76,7 @@ async fn run_stages(
     run_id: i64,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
-    let known = store.known_digests()?;
+    let known = store.known_digests(opts.attestations)?;
     let current = store.current_tags(&opts.registry_host)?;
     let updated = store.repository_update_times(&opts.registry_host)?;
     let seen_repos: HashSet<String> = current.keys().map(|(repo, _)| repo.clone()).collect();
@@ -86,7 +89,8 @@ async fn run_stages(
 
     let (sink, tx) = sink::Sink::spawn(store, opts.registry_host.clone(), run_id, shutdown.clone());
     let counts = progress.counts.clone();
-    let fetcher = Fetcher::new(client, known, opts.full, tx.clone(), counts.clone());
+    let mut fetcher = Fetcher::new(client, known, opts.full, tx.clone(), counts.clone());
+    fetcher.attestations = opts.attestations;
     let fatal: Mutex<Option<String>> = Mutex::new(None);
 
     let explicit: Vec<String> = opts

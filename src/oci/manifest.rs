@@ -41,11 +41,14 @@ pub enum Manifest {
         config: Descriptor,
         artifact_type: Option<String>,
         annotations: BTreeMap<String, String>,
+        /// Layer descriptors: read only for BuildKit's in-toto attestation layers.
+        layers: Vec<Descriptor>,
     },
     /// Docker manifest list or OCI image index.
     Index {
         media_type: String,
         manifests: Vec<Descriptor>,
+        artifact_type: Option<String>,
         annotations: BTreeMap<String, String>,
     },
     /// Docker schema 1: no config blob; what the config would hold is in
@@ -84,15 +87,20 @@ struct Probe {
 struct ImageManifestJson {
     config: Descriptor,
     #[serde(default)]
+    layers: Vec<Descriptor>,
+    #[serde(default)]
     artifact_type: Option<String>,
     #[serde(default)]
     annotations: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct IndexJson {
     #[serde(default)]
     manifests: Vec<Descriptor>,
+    #[serde(default)]
+    artifact_type: Option<String>,
     #[serde(default)]
     annotations: BTreeMap<String, String>,
 }
@@ -136,6 +144,7 @@ impl Manifest {
                     config: m.config,
                     artifact_type: m.artifact_type,
                     annotations: m.annotations,
+                    layers: m.layers,
                 })
             }
             media::DOCKER_MANIFEST_LIST | media::OCI_INDEX => {
@@ -143,6 +152,7 @@ impl Manifest {
                 Ok(Manifest::Index {
                     media_type,
                     manifests: m.manifests,
+                    artifact_type: m.artifact_type,
                     annotations: m.annotations,
                 })
             }
@@ -309,6 +319,7 @@ mod tests {
                     media_type,
                     manifests,
                     annotations,
+                    ..
                 } => {
                     assert_eq!(media_type, media::OCI_INDEX);
                     assert_eq!(manifests.len(), 2);
@@ -344,6 +355,44 @@ mod tests {
                     Some("application/vnd.example.sbom")
                 );
                 assert_eq!(annotations["org.opencontainers.image.revision"], "abc");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn index_artifact_type_descriptor_annotations_and_layers() {
+        let body = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","artifactType":"application/vnd.example.bundle","manifests":[{{"mediaType":"{}","digest":"{D1}","size":1,"annotations":{{"org.opencontainers.image.revision":"abc"}}}}]}}"#,
+            media::OCI_INDEX,
+            media::OCI_MANIFEST
+        );
+        match Manifest::parse(None, body.as_bytes()).unwrap() {
+            Manifest::Index {
+                artifact_type,
+                manifests,
+                ..
+            } => {
+                assert_eq!(
+                    artifact_type.as_deref(),
+                    Some("application/vnd.example.bundle")
+                );
+                assert_eq!(
+                    manifests[0].annotations["org.opencontainers.image.revision"],
+                    "abc"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let body = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","size":2,"digest":"{D1}"}},"layers":[{{"mediaType":"application/vnd.in-toto+json","size":9,"digest":"{D2}","annotations":{{"in-toto.io/predicate-type":"https://slsa.dev/provenance/v0.2"}}}}]}}"#,
+            media::OCI_MANIFEST,
+            media::OCI_CONFIG
+        );
+        match Manifest::parse(None, body.as_bytes()).unwrap() {
+            Manifest::Image { layers, .. } => {
+                assert_eq!(layers.len(), 1);
+                assert_eq!(layers[0].media_type, "application/vnd.in-toto+json");
             }
             other => panic!("{other:?}"),
         }

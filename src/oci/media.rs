@@ -20,6 +20,11 @@ application/vnd.docker.distribution.manifest.v2+json, \
 application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5, \
 application/vnd.docker.distribution.manifest.v1+json;q=0.5";
 
+/// Older builders label the image config of a v2s2 manifest this way.
+pub const OCTET_STREAM: &str = "application/octet-stream";
+/// BuildKit's attestation layers (in-toto statements).
+pub const IN_TOTO: &str = "application/vnd.in-toto+json";
+
 /// Config media types whose blob is an image config worth parsing.
 pub fn is_image_config(media_type: &str) -> bool {
     media_type == DOCKER_CONFIG || media_type == OCI_CONFIG

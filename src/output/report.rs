@@ -46,7 +46,7 @@ impl<'a> Report<'a> {
         match self {
             Report::Wide { w, columns } => {
                 let p = images::provenance(r);
-                let extra = columns.iter().map(|c| c.value(r, &p));
+                let extra = columns.iter().map(|c| c.value(r, p));
                 w.record(
                     images::base_cells(r)
                         .iter()

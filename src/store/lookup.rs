@@ -5,6 +5,7 @@
 
 use super::read::platform_string;
 use super::{Result, Store};
+use crate::provenance::Provenance;
 use rusqlite::{params, Row};
 use std::collections::BTreeMap;
 
@@ -41,8 +42,14 @@ pub struct ImageDetail {
     pub indexes: Vec<ParentEntry>,
     /// For an index: what it lists.
     pub children: Vec<ChildEntry>,
+    /// Derived once, when the manifest was written (src/provenance); the
+    /// same object `query` and `export` print for it.
+    pub provenance: Provenance,
     #[serde(skip)]
     pub id: i64,
+    /// os, architecture, variant of the manifest's own config.
+    #[serde(skip)]
+    raw_platform: [Option<String>; 3],
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -67,6 +74,9 @@ pub struct ParentEntry {
     pub attestation: bool,
     #[serde(skip)]
     pub annotations: BTreeMap<String, String>,
+    /// os, architecture, variant as the index gives them.
+    #[serde(skip)]
+    raw_platform: [Option<String>; 3],
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -93,6 +103,7 @@ fn manifest_row(r: &Row) -> rusqlite::Result<ImageDetail> {
         config_digest: r.get(6)?,
         config_media_type: r.get(7)?,
         platform: platform_string(r.get(8)?, r.get(9)?, r.get(10)?),
+        raw_platform: [r.get(8)?, r.get(9)?, r.get(10)?],
         os_version: r.get(11)?,
         created: r.get(12)?,
         size: r.get(13)?,
@@ -102,6 +113,7 @@ fn manifest_row(r: &Row) -> rusqlite::Result<ImageDetail> {
         tags: Vec::new(),
         indexes: Vec::new(),
         children: Vec::new(),
+        provenance: Provenance::default(),
     })
 }
 
@@ -220,6 +232,7 @@ impl Store {
                     platform: platform_string(r.get(2)?, r.get(3)?, r.get(4)?),
                     attestation: r.get(5)?,
                     annotations: BTreeMap::new(),
+                    raw_platform: [r.get(2)?, r.get(3)?, r.get(4)?],
                 },
             ))
         })?;
@@ -312,6 +325,17 @@ impl Store {
         if m.kind == "index" {
             m.children = self.children_of(m.id)?;
         }
+        // As `query` shows a child: the index's platform, field by field
+        // over the config's (the same coalesce as the image_rows view).
+        if let Some(p) = m.indexes.iter().find(|p| !p.attestation) {
+            let [os, arch, variant] = std::array::from_fn(|i| {
+                p.raw_platform[i]
+                    .clone()
+                    .or_else(|| m.raw_platform[i].clone())
+            });
+            m.platform = platform_string(os, arch, variant);
+        }
+        m.provenance = super::derive::stored(&self.conn, m.id)?;
         Ok(())
     }
 }

@@ -14,10 +14,19 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0002_lookup_indexes.sql"),
     ),
     (
+        "0003_provenance.sql",
+        include_str!("../../migrations/0003_provenance.sql"),
+    ),
+    (
         "0004_referrers.sql",
         include_str!("../../migrations/0004_referrers.sql"),
     ),
 ];
+
+/// The version that added the stored provenance: a database older than it
+/// gets its provenance derived, after every pending migration has run, from
+/// what it already holds.
+const PROVENANCE_VERSION: usize = 3;
 
 fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
@@ -32,6 +41,18 @@ pub(crate) fn check_version(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// For read-only opens: a database an older acr-index wrote lacks tables
+/// the readers join (the stored provenance); say how to upgrade it.
+pub(crate) fn check_current(conn: &Connection) -> Result<()> {
+    check_version(conn)?;
+    let found = version(conn)?;
+    let known = MIGRATIONS.len() as i64;
+    if found < known {
+        return Err(StoreError::TooOld { found, known });
+    }
+    Ok(())
+}
+
 /// Apply pending migrations in one exclusive transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     check_version(conn)?;
@@ -39,6 +60,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     let current = version(&tx)? as usize;
     for (_, sql) in &MIGRATIONS[current..] {
         tx.execute_batch(sql)?;
+    }
+    if current < PROVENANCE_VERSION && MIGRATIONS.len() >= PROVENANCE_VERSION {
+        super::derive::refresh_all(&tx)?;
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
     tx.commit()?;

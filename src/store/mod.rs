@@ -2,6 +2,8 @@
 //! write half is used by the indexer's single writer; the read half by the
 //! query, show and export commands, which open the database read-only.
 
+mod bases;
+mod derive;
 pub mod glob;
 mod lookup;
 mod migrate;
@@ -13,10 +15,11 @@ mod referrers_write;
 mod stats;
 mod write;
 
+pub use bases::{BaseCheck, BaseRow};
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
 pub use model::{
-    ChildRecord, Failure, LabelFilter, ManifestRecord, Record, ReferrerLinks, ReferrerRecord,
-    ReferrerSource, RowFilter, RunSummary, TagListing, ValueMatch,
+    AttestationRecord, ChildRecord, CommitMatch, Failure, LabelFilter, ManifestRecord, Record,
+    ReferrerLinks, ReferrerRecord, ReferrerSource, RowFilter, RunSummary, TagListing, ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
 pub use referrers_kind::{classify as classify_referrer, may_hold_statement};
@@ -38,6 +41,8 @@ pub enum StoreError {
     Missing { path: String },
     #[error("database schema version {found} is newer than this acr-index understands ({known}); upgrade acr-index")]
     TooNew { found: i64, known: i64 },
+    #[error("database schema version {found} is older than this acr-index ({known}); run `acr-index index` once to upgrade it (read-only commands never change it)")]
+    TooOld { found: i64, known: i64 },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     /// A filter the store cannot apply (a malformed glob).
@@ -109,7 +114,7 @@ impl Store {
         .map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
-        migrate::check_version(&conn)?;
+        migrate::check_current(&conn)?;
         Ok(Store { conn })
     }
 

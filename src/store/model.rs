@@ -21,6 +21,12 @@ pub struct ManifestRecord {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub children: Vec<ChildRecord>,
+    /// In-toto statements with a SLSA provenance predicate, read from the
+    /// layers of a BuildKit attestation manifest.
+    pub attestations: Vec<AttestationRecord>,
+    /// Stored without something a later run should fetch (attestation
+    /// layers skipped by `--no-attestations`): fetch it again next time.
+    pub refetch: bool,
 }
 
 impl ManifestRecord {
@@ -46,6 +52,8 @@ impl ManifestRecord {
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
             children: Vec::new(),
+            attestations: Vec::new(),
+            refetch: false,
         }
     }
 }
@@ -56,6 +64,18 @@ pub struct ChildRecord {
     pub media_type: String,
     pub platform: Option<Platform>,
     pub is_attestation: bool,
+    /// The descriptor's own annotations (Docker Official Images put the
+    /// revision and source here; BuildKit names an attestation's subject).
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// One attestation layer: its digest (verified), predicate type and the
+/// statement as fetched (size-capped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttestationRecord {
+    pub layer_digest: Digest,
+    pub predicate_type: String,
+    pub statement: String,
 }
 
 /// The tags a repository listing found. `digest` is None for a tag whose
@@ -153,6 +173,14 @@ pub enum ValueMatch {
     Prefix(String),
 }
 
+/// `--commit SHA`: the full value, `PREFIX*`, or (resolved by the command
+/// before the rows are read) a unique prefix of at least 7 hex digits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommitMatch {
+    Exact(String),
+    Prefix(String),
+}
+
 /// `--label KEY[=VALUE]`: KEY matches a label key exactly or as its last
 /// dot-separated segments.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +200,15 @@ pub struct RowFilter {
     /// RFC 3339 bounds on created (or the tag's first-seen time when created is unknown).
     pub since: Option<String>,
     pub until: Option<String>,
+    // Provenance filters (issue 11): over the stored provenance and over
+    // manifest, descriptor and index annotations.
+    pub commit: Option<CommitMatch>,
+    pub branch: Option<String>,
+    /// Normalised as provenance sources are (no `.git`, no fragment).
+    pub source: Option<String>,
+    pub annotations: Vec<LabelFilter>,
+    /// Only images whose provenance names a base image (`bases`).
+    pub has_base: bool,
     /// Some(true): a signature refers to the image or its index; Some(false): none does.
     pub signed: Option<bool>,
     /// Has a referrer of each of these artifact types (or kinds/formats).

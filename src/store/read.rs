@@ -1,7 +1,8 @@
 //! The read half: everything query, show and export need.
 
-use super::model::{RowFilter, ValueMatch};
+use super::model::{CommitMatch, LabelFilter, RowFilter, ValueMatch};
 use super::{Result, Store, StoreError};
+use crate::provenance::Provenance;
 use rusqlite::types::Value;
 use std::collections::BTreeMap;
 
@@ -18,6 +19,8 @@ pub struct ImageRow {
     pub created: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// Derived once, when the manifest was written (src/provenance).
+    pub provenance: Provenance,
     /// What refers to the image or to its index (and to those, nested).
     pub referrers: Vec<super::ReferrerEntry>,
     #[serde(skip)]
@@ -57,12 +60,40 @@ pub(crate) fn platform_string(
     arch: Option<String>,
     variant: Option<String>,
 ) -> Option<String> {
-    match (os, arch) {
+    match known(os, arch) {
         (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => Some(match variant {
             Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
             _ => format!("{os}/{arch}"),
         }),
         _ => None,
+    }
+}
+
+/// `os`/`architecture` as shown: unknown/unknown (BuildKit attestations,
+/// regclient's builder children) is no platform.
+fn known(os: Option<String>, arch: Option<String>) -> (Option<String>, Option<String>) {
+    match (os.as_deref(), arch.as_deref()) {
+        (Some("unknown"), Some("unknown")) => (None, None),
+        _ => (os, arch),
+    }
+}
+
+/// `--annotation KEY[=VALUE]` as SQL over manifest annotations (alias `a`),
+/// with `--label`'s key rules: KEY exactly or as the last dot-separated segments.
+fn annotation_match(sql: &mut String, args: &mut Vec<Value>, f: &LabelFilter) {
+    args.push(f.key.clone().into());
+    let k = args.len();
+    sql.push_str(&format!(
+        "(a.key = ?{k} OR (length(a.key) > length(?{k}) AND substr(a.key, -length(?{k}) - 1) = '.' || ?{k}))"
+    ));
+    match &f.value {
+        None => {}
+        Some(ValueMatch::Exact(v)) => bind(sql, args, " AND a.value = ?", v.clone().into()),
+        Some(ValueMatch::Prefix(p)) => {
+            args.push(p.clone().into());
+            let n = args.len();
+            sql.push_str(&format!(" AND substr(a.value, 1, length(?{n})) = ?{n}"));
+        }
     }
 }
 
@@ -184,6 +215,44 @@ impl Store {
         if let Some(r) = &filter.registry {
             bind(&mut sql, &mut args, " AND registry = ?", r.clone().into());
         }
+        match &filter.commit {
+            None => {}
+            Some(CommitMatch::Exact(c)) => {
+                bind(&mut sql, &mut args, " AND commit_sha = ?", c.clone().into())
+            }
+            Some(CommitMatch::Prefix(p)) => {
+                // A range the provenance_commit index can serve, then an exact check.
+                args.push(p.clone().into());
+                let n = args.len();
+                args.push(format!("{p}\u{10FFFF}").into());
+                sql.push_str(&format!(
+                    " AND commit_sha >= ?{n} AND commit_sha < ?{} AND substr(commit_sha, 1, length(?{n})) = ?{n}",
+                    n + 1
+                ));
+            }
+        }
+        if filter.has_base {
+            sql.push_str(
+                " AND manifest_id IN (SELECT manifest_id FROM provenance
+                   WHERE base_name IS NOT NULL OR base_digest IS NOT NULL)",
+            );
+        }
+        if let Some(b) = &filter.branch {
+            bind(&mut sql, &mut args, " AND branch = ?", b.clone().into());
+        }
+        if let Some(src) = &filter.source {
+            bind(&mut sql, &mut args, " AND source = ?", src.clone().into());
+        }
+        for f in &filter.annotations {
+            // On the manifest, on its index, or on the descriptor naming it.
+            sql.push_str(" AND (manifest_id IN (SELECT a.manifest_id FROM annotations a WHERE ");
+            annotation_match(&mut sql, &mut args, f);
+            sql.push_str(") OR index_digest IN (SELECT m.digest FROM annotations a JOIN manifests m ON m.id = a.manifest_id WHERE ");
+            annotation_match(&mut sql, &mut args, f);
+            sql.push_str(") OR digest IN (SELECT c.child_digest FROM descriptor_annotations a JOIN index_children c ON c.index_id = a.index_id AND c.position = a.position WHERE ");
+            annotation_match(&mut sql, &mut args, f);
+            sql.push_str("))");
+        }
         if let Some(d) = &filter.digest {
             // A manifest, the index a tag points at, or an image config.
             args.push(d.clone().into());
@@ -229,6 +298,7 @@ impl Store {
                     created: r.get(9)?,
                     labels: BTreeMap::new(),
                     annotations: BTreeMap::new(),
+                    provenance: Provenance::default(),
                     referrers: Vec::new(),
                     manifest_id: r.get(10)?,
                     tag_since: r.get(11)?,
@@ -244,10 +314,24 @@ impl Store {
             }
             row.labels = self.labels_of(row.manifest_id)?;
             row.annotations = self.annotations_of(row.manifest_id)?;
+            row.provenance = super::derive::stored(&self.conn, row.manifest_id)?;
             row.referrers = self.row_referrers(&row)?;
             f(row)?;
         }
         Ok(())
+    }
+
+    /// Distinct stored commits starting with `prefix`, at most `limit`
+    /// (for `--commit` with a short SHA: it must name one commit).
+    pub fn commits_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT commit_sha FROM provenance
+             WHERE commit_sha >= ?1 AND commit_sha < ?1 || char(1114111)
+               AND substr(commit_sha, 1, length(?1)) = ?1
+             ORDER BY commit_sha LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![prefix, limit], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn labels_of(&self, manifest_id: i64) -> Result<BTreeMap<String, String>> {

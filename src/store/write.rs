@@ -45,10 +45,14 @@ impl Store {
         Ok(())
     }
 
-    /// Digests already indexed: the indexer never fetches these again.
-    pub fn known_digests(&self) -> Result<HashSet<Digest>> {
-        let mut stmt = self.conn.prepare("SELECT digest FROM manifests")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    /// Digests already indexed: the indexer never fetches these again,
+    /// except those marked to be fetched again (`refetch` 1: once, after
+    /// migration 0003; 2: by a run that reads attestations).
+    pub fn known_digests(&self, attestations: bool) -> Result<HashSet<Digest>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT digest FROM manifests WHERE refetch = 0 OR (refetch = 2 AND NOT ?1)",
+        )?;
+        let rows = stmt.query_map([attestations], |r| r.get::<_, String>(0))?;
         let mut set = HashSet::new();
         for d in rows {
             if let Ok(d) = d?.parse() {
@@ -127,14 +131,16 @@ fn write_manifest(tx: &Transaction, run_id: i64, m: &ManifestRecord, ts: &str) -
     let id: i64 = tx
         .prepare_cached(
             "INSERT INTO manifests (digest, media_type, kind, status, artifact_type, config_digest,
-                config_media_type, created, os, architecture, variant, os_version, size, indexed_at, run_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                config_media_type, created, os, architecture, variant, os_version, size, indexed_at, run_id,
+                refetch)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT (digest) DO UPDATE SET media_type = excluded.media_type, kind = excluded.kind,
                 status = excluded.status, artifact_type = excluded.artifact_type,
                 config_digest = excluded.config_digest, config_media_type = excluded.config_media_type,
                 created = excluded.created, os = excluded.os, architecture = excluded.architecture,
                 variant = excluded.variant, os_version = excluded.os_version, size = excluded.size,
-                indexed_at = excluded.indexed_at, run_id = excluded.run_id
+                indexed_at = excluded.indexed_at, run_id = excluded.run_id,
+                refetch = excluded.refetch
              RETURNING id",
         )?
         .query_row(
@@ -153,13 +159,20 @@ fn write_manifest(tx: &Transaction, run_id: i64, m: &ManifestRecord, ts: &str) -
                 p.and_then(|p| p.os_version.as_deref()),
                 m.size,
                 ts,
-                run_id
+                run_id,
+                if m.refetch { 2 } else { 0 }
             ],
             |r| r.get(0),
         )?;
     // A re-check (--full) replaces what the manifest said before.
-    for table in ["labels", "annotations", "index_children"] {
-        let column = if table == "index_children" {
+    for table in [
+        "labels",
+        "annotations",
+        "index_children",
+        "descriptor_annotations",
+        "attestations",
+    ] {
+        let column = if table.contains("children") || table.starts_with("descriptor") {
             "index_id"
         } else {
             "manifest_id"
@@ -194,6 +207,48 @@ fn write_manifest(tx: &Transaction, run_id: i64, m: &ManifestRecord, ts: &str) -
             p.and_then(|p| p.os_version.as_deref()),
             c.is_attestation
         ])?;
+        for (key, value) in &c.annotations {
+            tx.prepare_cached(
+                "INSERT INTO descriptor_annotations (index_id, position, key, value)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, position as i64, key, value])?;
+        }
+    }
+    for a in &m.attestations {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO attestations (manifest_id, layer_digest, predicate_type, statement)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            id,
+            a.layer_digest.as_str(),
+            a.predicate_type,
+            a.statement
+        ])?;
+    }
+    // An index is reached before its children: one whose child is to be
+    // fetched again (attestation layers skipped) is fetched again too.
+    tx.prepare_cached(
+        "UPDATE manifests SET refetch = (
+             SELECT max(cm.refetch) FROM index_children c JOIN manifests cm ON cm.digest = c.child_digest
+             WHERE c.index_id = ?1)
+         WHERE id = ?1 AND refetch = 0 AND EXISTS (
+             SELECT 1 FROM index_children c JOIN manifests cm ON cm.digest = c.child_digest
+             WHERE c.index_id = ?1 AND cm.refetch > 0)",
+    )?
+    .execute([id])?;
+    // The provenance of this manifest, and of the children an index names
+    // (their descriptor, index and attestations are known only now).
+    super::derive::refresh(tx, id)?;
+    for c in m.children.iter().filter(|c| !c.is_attestation) {
+        let child: Option<i64> = tx
+            .prepare_cached("SELECT id FROM manifests WHERE digest = ?1")?
+            .query_row([c.digest.as_str()], |r| r.get(0))
+            .optional()?;
+        if let Some(child) = child {
+            super::derive::refresh(tx, child)?;
+        }
     }
     Ok(())
 }

@@ -56,6 +56,8 @@ pub fn image(
         labels: map(labels),
         annotations: BTreeMap::new(),
         children: Vec::new(),
+        attestations: Vec::new(),
+        refetch: false,
     }
 }
 
@@ -65,6 +67,7 @@ pub fn child(name: &str, p: Option<Platform>, attestation: bool) -> ChildRecord 
         media_type: OCI.into(),
         platform: p,
         is_attestation: attestation,
+        annotations: BTreeMap::new(),
     }
 }
 
@@ -208,6 +211,8 @@ pub fn provenance_records() -> (Vec<Record>, Vec<Record>) {
             child("web-arm64", platform("linux", "arm64", Some("v8")), false),
             child("web-att", platform("unknown", "unknown", None), true),
         ],
+        attestations: Vec::new(),
+        refetch: false,
     };
     let tool = image(
         "tool",

@@ -79,7 +79,7 @@ fn platform_manifest_digest_gives_its_index_and_azure_dev_links() {
     assert_eq!(p["commit"], WEB_SHA);
     assert_eq!(
         p["commit_url"],
-        format!("https://dev.azure.com/contoso/Web Shop/_git/web/commit/{WEB_SHA}")
+        format!("https://dev.azure.com/contoso/Web%20Shop/_git/web/commit/{WEB_SHA}")
     );
     assert_eq!(
         p["build_url"],

@@ -28,6 +28,7 @@ fn top_level_help_lists_commands_env_and_exit_codes() {
             "export",
             "runs",
             "running",
+            "bases",
             "serve",
             "completions",
             "man",

@@ -54,6 +54,12 @@ mod index_fake;
 mod index_real;
 // Production behaviour: JSON logs, metrics file, signals, locking.
 mod production;
+// Provenance from every source, the corpus, migration 0003, bases.
+mod provenance_bases;
+mod provenance_consistency;
+mod provenance_corpus;
+mod provenance_migration;
+mod provenance_sources;
 // serve: the API against the commands, pages in chromium, live runs, deploy.
 mod serve_api;
 mod serve_deploy;

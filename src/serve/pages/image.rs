@@ -55,7 +55,7 @@ fn field(name: &str, value: Option<&str>) -> Markup {
 
 fn image(img: &ShowImage) -> Markup {
     let d = &img.detail;
-    let p = &img.provenance;
+    let p = &img.detail.provenance;
     html! {
         section.image {
             h2.digest { (d.digest) " (" (d.kind) ")" }
