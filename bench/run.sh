@@ -160,6 +160,7 @@ if [ -f examples/gen_db.rs ]; then
     t0=$(now); for _ in $(seq 20); do "$BIN" --db "$work/big.db" $q >/dev/null; done; t1=$(now)
     python3 -c "print(f'- \`acr-index {\"$q\"[:60]}\`: {($t1-$t0)/20*1000:.1f} ms per call (process start included, mean of 20)')"
   done
+  bench/serve.sh "$work/big.db" "$work/gen.txt"
 fi
 
 # Request economy against the ACR fake (tokens, ABAC, throttling, in-flight).

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Validate cronjob.yaml, and the commented docker-config alternative inside
-# it, against the Kubernetes OpenAPI schemas in strict mode (unknown fields
-# are errors). Works offline once kubernetes-validate is installed: the
-# package carries the schemas.
+# it, and deploy/serve.yaml against the Kubernetes OpenAPI schemas in strict
+# mode (unknown fields are errors). Works offline once kubernetes-validate
+# is installed: the package carries the schemas.
 #
-#   deploy/validate.sh [MANIFEST]
+#   deploy/validate.sh [MANIFEST]   (a MANIFEST given alone: only that one;
+#                                    its alternative block when it has one)
 #
 # Environment:
 #   K8S_VERSION            Kubernetes version to validate against (1.30.0)
@@ -19,6 +20,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 manifest="${1:-$root/cronjob.yaml}"
+# Validated as well when no MANIFEST is given: the serve Deployment.
+extra=()
+[[ $# -eq 0 ]] && extra=("$root/deploy/serve.yaml")
 k8s_version="${K8S_VERSION:-1.30.0}"
 # Pinned so a new release cannot change the verdict under us; 1.37.0 carries
 # schemas for Kubernetes 1.25 to 1.37.
@@ -50,7 +54,9 @@ alternative="$tmp/cronjob-alternative.yaml"
 # Extract the block between the marker lines and uncomment it exactly as a
 # user would: drop a leading "# " (or a lone "#"). Any line inside the block
 # that is not commented, or a missing or empty block, is an error.
-python3 - "$manifest" "$alternative" "$begin_marker" "$end_marker" <<'PY'
+has_alternative=1
+grep -qxF "$begin_marker" "$manifest" || has_alternative=0
+[[ $has_alternative -eq 1 ]] && python3 - "$manifest" "$alternative" "$begin_marker" "$end_marker" <<'PY'
 import sys
 
 src, dst, begin, end = sys.argv[1:5]
@@ -76,8 +82,17 @@ PY
 status=0
 echo "== $manifest (Kubernetes $k8s_version, strict)"
 "$kv" --strict --kubernetes-version "$k8s_version" "$manifest" || status=1
-echo "== commented alternative in $(basename "$manifest") (Kubernetes $k8s_version, strict)"
-"$kv" --strict --kubernetes-version "$k8s_version" "$alternative" || status=1
+if [[ $has_alternative -eq 1 ]]; then
+    echo "== commented alternative in $(basename "$manifest") (Kubernetes $k8s_version, strict)"
+    "$kv" --strict --kubernetes-version "$k8s_version" "$alternative" || status=1
+elif [[ "$manifest" == "$root/cronjob.yaml" ]]; then
+    echo "validate.sh: cronjob.yaml lost its alternative block" >&2
+    status=1
+fi
+for m in "${extra[@]}"; do
+    echo "== $m (Kubernetes $k8s_version, strict)"
+    "$kv" --strict --kubernetes-version "$k8s_version" "$m" || status=1
+done
 
 if [[ $status -ne 0 ]]; then
     echo "validate.sh: FAILED" >&2

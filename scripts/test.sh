@@ -9,16 +9,20 @@ SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 missing=()
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v openssl >/dev/null || missing+=(openssl)
+# The serve page tests drive Debian's chromium through chromedriver.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   $SUDO apt-get update -qq
   $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v docker-registry >/dev/null || { echo "docker-registry is required: apt-get install docker-registry" >&2; exit 1; }
+[ -x /usr/bin/chromedriver ] || { echo "chromium is required: apt-get install chromium chromium-driver" >&2; exit 1; }
 
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-deploy/validate.sh   # cronjob.yaml against the Kubernetes schemas
+deploy/validate.sh   # cronjob.yaml and deploy/serve.yaml against the Kubernetes schemas
 cargo build --examples
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -77,6 +77,11 @@ pub enum Command {
         after_help = "Examples:\n  acr-index bases --stale\n  acr-index index --registry myacr.azurecr.io --resolve-bases && acr-index bases --stale --format json\n\nSee docs/provenance.md."
     )]
     Bases(BasesArgs),
+    /// Serve the index read-only over HTTP: a JSON API and pages for people.
+    // The index options are optional here (used only with --index-every):
+    // an absent --registry reads as empty, which serve then refuses.
+    #[command(mut_arg("registry", |a| a.required(false).default_value("").hide_default_value(true)))]
+    Serve(Box<ServeArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     #[command(after_help = crate::help::COMPLETIONS)]
     Completions(CompletionsArgs),
@@ -102,7 +107,7 @@ pub enum Api {
     V2,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Registry")]
 pub struct IndexArgs {
     /// Registry host or URL (https:// unless the URL says http://).
@@ -389,4 +394,21 @@ pub struct BasesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback unless you say otherwise).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+    /// Require `Authorization: Bearer <token>` on /api/, the token being
+    /// this file's content (surrounding whitespace ignored).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub token_file: Option<PathBuf>,
+    /// Also run `index` in this process: at start, then this long after
+    /// each run ends (30s, 15m, 1h, 1d). Needs --registry.
+    #[arg(long, value_name = "DURATION")]
+    pub index_every: Option<String>,
+    #[command(flatten, next_help_heading = "Index options (with --index-every)")]
+    pub index: IndexArgs,
 }

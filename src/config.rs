@@ -252,6 +252,29 @@ pub fn row_filter(f: &crate::cli::FilterArgs) -> anyhow::Result<RowFilter> {
     })
 }
 
+/// A duration as `30s`, `15m`, `1h` or `1d` (whole numbers, at least 1s).
+pub fn duration(flag: &str, s: &str) -> anyhow::Result<std::time::Duration> {
+    let bad = || {
+        usage(format!(
+            "{flag} {s:?}: expected a duration such as 30s, 15m, 1h or 1d"
+        ))
+    };
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let n: u64 = s[..split].parse().map_err(|_| bad())?;
+    let unit = match &s[split..] {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(unit) {
+        Some(secs) if secs > 0 => Ok(std::time::Duration::from_secs(secs)),
+        _ => Err(bad()),
+    }
+}
+
 /// `--artifact-type`: a media type, a kind or a format; never empty.
 fn referrer_types(types: &[String]) -> anyhow::Result<Vec<String>> {
     types
@@ -327,6 +350,25 @@ mod tests {
         assert_eq!(at("2w", Bound::Since).unwrap(), "2024-04-26T12:00:00.000Z");
         for bad in ["last week", "7", "d", "7y", "99999999999999999w"] {
             assert!(at(bad, Bound::Since).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("--x", "90s").unwrap().as_secs(), 90);
+        assert_eq!(duration("--x", "15m").unwrap().as_secs(), 900);
+        assert_eq!(duration("--x", "1d").unwrap().as_secs(), 86400);
+        for bad in [
+            "",
+            "0s",
+            "1",
+            "m",
+            "1w",
+            "-1s",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            assert!(duration("--x", bad).is_err(), "{bad}");
         }
     }
 }

@@ -15,4 +15,5 @@ pub mod oci;
 pub mod output;
 pub mod provenance;
 pub mod registry;
+pub mod serve;
 pub mod store;

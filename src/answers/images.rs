@@ -10,6 +10,31 @@ pub fn rows(store: &Store, filter: &RowFilter) -> Result<Vec<ImageRow>, StoreErr
     store.image_rows(filter)
 }
 
+/// `GET /api/v1/images` and the search page: the filter, plus a commit
+/// (a full SHA, or a prefix: shorter than 40 or ending in `*`) and a
+/// branch, each matched in any of the label keys that carry it.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub filter: RowFilter,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// The rows of `search`: the commit and branch go through the same
+/// stored-provenance filters as `query --commit` / `--branch`.
+pub fn search(store: &Store, s: &Search) -> anyhow::Result<Vec<ImageRow>> {
+    // A digest prefix becomes the digest it names, as `query --digest` does.
+    let mut filter = s.filter.clone();
+    super::reference::resolve_filter(store, &mut filter)?;
+    if let Some(c) = s.commit.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        filter.commit = Some(crate::config::commit_match(store, c)?);
+    }
+    if let Some(b) = s.branch.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        filter.branch = Some(b.to_string());
+    }
+    Ok(store.image_rows(&filter)?)
+}
+
 /// The same rows one at a time, so a report of every image stays flat in memory.
 pub fn for_each<E: From<StoreError>>(
     store: &Store,

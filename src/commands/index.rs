@@ -80,7 +80,14 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
     // Signals are watched from here on: the lock wait and credential
     // helpers end on SIGTERM too.
     let shutdown = Shutdown::process();
-    runtime.spawn(watch_signals(shutdown.clone()));
+    // The handlers are installed here, before the lock wait starts, not
+    // when the spawned task first runs: a signal sent as soon as the wait
+    // is logged must not meet the default action.
+    let watcher = {
+        let _in_runtime = runtime.enter();
+        watch_signals(shutdown.clone())
+    };
+    runtime.spawn(watcher);
 
     let Some(_lock) = lock_writer(
         &global.db,
@@ -219,8 +226,9 @@ fn lock_writer(db: &Path, timeout: Duration, shutdown: &Shutdown) -> anyhow::Res
 }
 
 /// The first SIGTERM / SIGINT stops every wait and lets the run record
-/// itself as interrupted; a second one exits at once.
-async fn watch_signals(shutdown: Shutdown) {
+/// itself as interrupted; a second one exits at once. Registers the
+/// handlers at once (call inside the runtime); the future watches them.
+fn watch_signals(shutdown: Shutdown) -> futures::future::BoxFuture<'static, ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -228,28 +236,32 @@ async fn watch_signals(shutdown: Shutdown) {
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
         ) else {
-            return;
+            return Box::pin(async {});
         };
-        for signals in 1.. {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+        Box::pin(async move {
+            for signals in 1.. {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                if signals == 1 {
+                    tracing::warn!("interrupted: stopping requests, committing what is complete");
+                    shutdown.trigger();
+                    continue;
+                }
+                eprintln!("acr-index: interrupted again; exiting now");
+                break;
             }
-            if signals == 1 {
-                tracing::warn!("interrupted: stopping requests, committing what is complete");
-                shutdown.trigger();
-                continue;
-            }
-            eprintln!("acr-index: interrupted again; exiting now");
-            break;
-        }
-        std::process::exit(exit::INTERRUPTED as i32);
+            std::process::exit(exit::INTERRUPTED as i32);
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
-        shutdown.trigger();
-        let _ = tokio::signal::ctrl_c().await;
-        std::process::exit(exit::INTERRUPTED as i32);
+        Box::pin(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.trigger();
+            let _ = tokio::signal::ctrl_c().await;
+            std::process::exit(exit::INTERRUPTED as i32);
+        })
     }
 }

@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&db, args),
         Command::Running(args) => running::run(&db, args),
         Command::Bases(args) => bases::run(&db, args),
+        Command::Serve(args) => crate::serve::run(&cli.global, *args),
         Command::Completions(args) => about::completions(args.shell),
         Command::Man => about::man(),
         Command::Version => about::version(),

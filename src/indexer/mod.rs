@@ -191,7 +191,10 @@ async fn run_stages(
         .take_while(|_| std::future::ready(!shutdown.is_triggered()))
         .chain(listed.filter_map(|()| async { None }))
         .map(|repo| repo::index_repo(&ctx, repo))
-        .buffer_unordered(opts.concurrency.max(1))
+        // Repositories are started ahead of the request cap: their tag
+        // listings find the work that keeps every permit busy, so the run
+        // does not trail off with a few late repositories in flight.
+        .buffer_unordered(opts.concurrency.max(1).saturating_mul(4).min(1024))
         .for_each(|()| async { Counts::add(&counts.repositories_done, 1) })
         .await;
 

@@ -61,11 +61,23 @@ fn attestation_statements(conn: &Connection, index: i64, digest: &str) -> Result
     Ok(out)
 }
 
-/// Statements attached to `digest` as referrers (origin `referrer`). None
-/// are stored yet: the referrers work (issue 14) reads them here, and
-/// calls [`refresh`] for a subject when it stores a new one.
-fn referrer_statements(_conn: &Connection, _digest: &str) -> Result<Vec<Statement>> {
-    Ok(Vec::new())
+/// SLSA statements attached to `digest` as referrers (origin `referrer`),
+/// in any repository; the referrers writer calls [`refresh`] for a subject
+/// whose statements changed.
+fn referrer_statements(conn: &Connection, digest: &str) -> Result<Vec<Statement>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.statement FROM referrers f WHERE f.statement IS NOT NULL AND f.id IN
+            (SELECT referrer_id FROM referrer_links WHERE subject_digest = ?1)
+         ORDER BY f.id",
+    )?;
+    let rows = stmt.query_map([digest], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for text in rows {
+        if let Some(st) = Statement::parse(text?.as_bytes(), Origin::Referrer) {
+            out.push(st);
+        }
+    }
+    Ok(out)
 }
 
 /// Derive and store the provenance of manifest `id`.
@@ -116,6 +128,14 @@ pub(crate) fn refresh(conn: &Connection, id: i64) -> Result<()> {
             None => (BTreeMap::new(), BTreeMap::new()),
         };
         statements.extend(referrer_statements(conn, &digest)?);
+        // A platform child carries its index's referrers (attestations are
+        // usually attached to the index).
+        if let Some((index_id, _)) = parent {
+            let index_digest: String = conn
+                .prepare_cached("SELECT digest FROM manifests WHERE id = ?1")?
+                .query_row([index_id], |r| r.get(0))?;
+            statements.extend(referrer_statements(conn, &index_digest)?);
+        }
         let s = Sources {
             labels: Some(&labels),
             manifest_annotations: Some(&own),

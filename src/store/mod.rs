@@ -12,6 +12,7 @@ mod read;
 mod referrers_kind;
 mod referrers_read;
 mod referrers_write;
+mod stats;
 mod write;
 
 pub use bases::{BaseCheck, BaseRow};
@@ -23,6 +24,7 @@ pub use model::{
 pub use read::{ImageRow, RunRow};
 pub use referrers_kind::{classify as classify_referrer, may_hold_statement};
 pub use referrers_read::{has_sbom, is_signed, ReferrerEntry, ReferrerState, MAX_REFERRER_DEPTH};
+pub use stats::RegistryStats;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;

@@ -80,6 +80,25 @@ pub(super) fn write_links(
         tx.prepare_cached("INSERT INTO kept_links (subject, referrer_id) VALUES (?1, ?2)")?
             .execute(params![subject.as_str(), id])?;
     }
+    // Subjects whose SLSA statements may change with this write: their
+    // stored provenance (origin `referrer`) is derived again below.
+    let mut provenance: std::collections::BTreeSet<String> = l
+        .links
+        .iter()
+        .filter(|(_, r)| r.statement.is_some())
+        .map(|(s, _)| s.to_string())
+        .collect();
+    for s in l.checked.iter().flatten() {
+        let had: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM referrer_links k JOIN referrers f ON f.id = k.referrer_id
+                 WHERE k.repository_id = ?1 AND k.subject_digest = ?2 AND f.statement IS NOT NULL)",
+            )?
+            .query_row(params![repo_id, s.as_str()], |r| r.get(0))?;
+        if had {
+            provenance.insert(s.to_string());
+        }
+    }
     match &l.checked {
         Some(subjects) => {
             for s in subjects {
@@ -113,6 +132,28 @@ pub(super) fn write_links(
              ON CONFLICT (repository_id, subject_digest, referrer_id) DO NOTHING",
         )?
         .execute(params![repo_id, subject.as_str(), id, l.source.as_str(), ts])?;
+    }
+    for subject in &provenance {
+        refresh_provenance(tx, subject)?;
+    }
+    Ok(())
+}
+
+/// Derive again the provenance of `subject` and, for an index, of its
+/// platform children (which carry the index's referrers).
+fn refresh_provenance(tx: &Transaction, subject: &str) -> Result<()> {
+    let ids: Vec<i64> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id FROM manifests WHERE digest = ?1
+             UNION SELECT m.id FROM index_children c JOIN manifests im ON im.id = c.index_id
+                JOIN manifests m ON m.digest = c.child_digest
+             WHERE im.digest = ?1 AND c.is_attestation = 0",
+        )?;
+        let rows = stmt.query_map([subject], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for id in ids {
+        super::derive::refresh(tx, id)?;
     }
     Ok(())
 }

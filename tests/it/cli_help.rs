@@ -29,6 +29,7 @@ fn top_level_help_lists_commands_env_and_exit_codes() {
             "runs",
             "running",
             "bases",
+            "serve",
             "completions",
             "man",
             "version",

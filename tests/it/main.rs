@@ -60,6 +60,11 @@ mod provenance_consistency;
 mod provenance_corpus;
 mod provenance_migration;
 mod provenance_sources;
+// serve: the API against the commands, pages in chromium, live runs, deploy.
+mod serve_api;
+mod serve_deploy;
+mod serve_live;
+mod serve_pages;
 // Referrers: signatures, SBOMs and attestations, in answers, against a
 // fake registry (API and tag schemes, faults) and the real registry.
 mod referrers_answers;

@@ -70,11 +70,8 @@ async fn acr_referrers_api_signatures_sboms_attestations_and_economy() {
         ..Options::default()
     })
     .await;
-    let (signed, _) = fake.put_image(
-        "app",
-        "v1",
-        json!({"org.opencontainers.image.revision": "aaa"}),
-    );
+    // No commit label: the SLSA attestation referrer is its provenance.
+    let (signed, _) = fake.put_image("app", "v1", json!({}));
     let (bare, _) = fake.put_image(
         "app",
         "v2",
@@ -171,6 +168,14 @@ async fn acr_referrers_api_signatures_sboms_attestations_and_economy() {
     assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v1");
     assert!(store.referrer_statements(&bare).unwrap().is_empty());
     drop(store);
+    let p = &row(&rows, "v1")["provenance"];
+    assert_eq!(
+        p["commit"], "0123456789abcdef0123456789abcdef01234567",
+        "{p}"
+    );
+    assert_eq!(p["origin"], "referrer", "{p}");
+    assert_eq!(p["source"], "https://github.com/acme/app", "{p}");
+    assert_eq!(row(&rows, "v2")["provenance"]["origin"], "label");
     assert_eq!(
         find(&sbom_sig)["subject"],
         spdx.as_str(),

@@ -3,7 +3,7 @@
 //! the fallback to the tag schema is the real path here.
 
 use crate::support::cli::Env;
-use crate::support::layout::{corpus_layout, push_layout};
+use crate::support::referrers_layout::{corpus_layout, push_layout};
 use crate::support::registry::RealRegistry;
 use crate::support::seed::Seeder;
 use serde_json::Value;

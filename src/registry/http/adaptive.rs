@@ -158,6 +158,9 @@ impl RateController {
             self.goodput.push_back(now);
             match o.remaining_per_second {
                 Some(h) => self.follow_header(h),
+                // Once the registry tells its remainder, answers without it
+                // (the storage hop of a blob GET) say nothing about the limit.
+                None if self.header_limit.is_some() => {}
                 None => self.grow(now),
             }
         }

@@ -168,6 +168,19 @@ fn the_remaining_header_sets_the_pace_under_the_limit() {
 }
 
 #[test]
+fn answers_without_the_header_do_not_raise_a_rate_the_header_set() {
+    let t0 = Instant::now();
+    let mut c = RateController::new(None, t0);
+    c.observe(ms(t0, 10), &ok(t0, Some(49.0)));
+    let r = c.rate().unwrap();
+    // Storage answers (no header) for a second: the rate stays.
+    for i in 1..=50 {
+        c.observe(ms(t0, 10 + i * 20), &ok(ms(t0, i * 20), None));
+    }
+    assert_eq!(c.rate(), Some(r));
+}
+
+#[test]
 fn the_ceiling_caps_every_estimate() {
     let t0 = Instant::now();
     let mut c = RateController::new(Some(20.0), t0);
