@@ -4,6 +4,7 @@
 //! commands only parse flags, call these and render; nothing here writes
 //! to stdout or knows about flags or HTTP.
 
+pub mod bases;
 pub mod image;
 pub mod images;
 pub mod reference;

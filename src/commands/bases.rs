@@ -12,10 +12,7 @@ pub fn run(db: &Path, args: BasesArgs) -> anyhow::Result<ExitCode> {
     crate::config::row_filter(&args.filter)?;
     let store = Store::open_ro(db)?;
     let filter = crate::config::row_filter_for(&store, &args.filter)?;
-    let mut rows = store.bases(&filter)?;
-    if args.stale {
-        rows.retain(|r| r.stale == Some(true));
-    }
+    let rows = crate::answers::bases::rows(&store, &filter, args.stale)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {

@@ -136,10 +136,24 @@ pub fn runs_limit(q: Option<&str>) -> Result<i64, String> {
     Ok(limit)
 }
 
-/// `bases` has no answer in this build yet: say so (501) instead of an
-/// empty list that would read as "no stale images".
-async fn bases() -> Response {
-    error(&Failure::NotImplemented(
-        "the bases answer is not in this build yet".into(),
-    ))
+/// `bases [--stale]`: `?stale=true` as `--stale`.
+async fn bases(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let mut stale = false;
+    let pairs = match params::pairs(q.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return error(&Failure::BadRequest(e.0)),
+    };
+    for (k, v) in pairs {
+        match (k.as_str(), v.as_str()) {
+            ("stale", "true" | "1" | "") => stale = true,
+            ("stale", "false" | "0") => stale = false,
+            _ => return error(&Failure::BadRequest(format!("unknown parameter {k}={v:?}"))),
+        }
+    }
+    let filter = crate::store::RowFilter::default();
+    json(
+        st.db
+            .read(move |store| Ok(crate::answers::bases::rows(store, &filter, stale)?))
+            .await,
+    )
 }

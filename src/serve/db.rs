@@ -24,8 +24,6 @@ pub enum Failure {
     BadRequest(String),
     /// 404.
     NotFound(String),
-    /// 501: this build has no such answer yet.
-    NotImplemented(String),
     /// 503: the database cannot be read now (details only in the log,
     /// since they name filesystem paths).
     Unavailable,
@@ -54,7 +52,6 @@ impl Failure {
         match self {
             Failure::BadRequest(_) => 400,
             Failure::NotFound(_) => 404,
-            Failure::NotImplemented(_) => 501,
             Failure::Unavailable => 503,
             Failure::Internal => 500,
         }
@@ -62,7 +59,7 @@ impl Failure {
 
     pub fn message(&self) -> String {
         match self {
-            Failure::BadRequest(m) | Failure::NotFound(m) | Failure::NotImplemented(m) => m.clone(),
+            Failure::BadRequest(m) | Failure::NotFound(m) => m.clone(),
             Failure::Unavailable => "the database cannot be read".into(),
             Failure::Internal => "internal error".into(),
         }

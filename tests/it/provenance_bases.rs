@@ -114,3 +114,25 @@ async fn resolve_bases_asks_the_other_registry_once_per_reference() {
     let stale = bases(&env, true);
     assert_eq!(stale.as_array().unwrap().len(), 2, "{stale:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_bases_is_the_commands_json() {
+    let env = crate::answers_fixture::Env::provenance();
+    let server = crate::support::serve::Server::start(&env.db, &[]);
+    for (path, args) in [
+        ("/api/v1/bases", vec!["bases", "--format", "json"]),
+        (
+            "/api/v1/bases?stale=true",
+            vec!["bases", "--stale", "--format", "json"],
+        ),
+    ] {
+        let (status, _, body) = server.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body, env.run(&args).stdout, "{path}");
+    }
+    let (_, _, body) = server.get("/api/v1/bases").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(!v.as_array().unwrap().is_empty(), "{body}");
+    let (status, _, _) = server.get("/api/v1/bases?color=red").await;
+    assert_eq!(status, 400);
+}
