@@ -277,6 +277,37 @@ async fn repeated_catalog_names_are_visited_once() {
     assert_eq!(h.count("/v2/app/tags/list"), 1);
 }
 
+/// The digest of a signed schema 1 manifest is its payload's (the body
+/// without the signatures), as docker computes it; real corpus manifests.
+#[test]
+fn signed_schema1_is_verified_by_its_payload() {
+    use acr_index::oci::{manifest_digest, verify_manifest, Digest, Manifest};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/realworld-corpus/manifests/containers-image"))
+        .find(|d| d.is_dir())
+        .expect("../shared/realworld-corpus");
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    let (signed, unsigned) = (
+        read("v2s1.manifest.json"),
+        read("v2s1-unsigned.manifest.json"),
+    );
+    let digest = Digest::sha256_of(&unsigned);
+    assert_ne!(Digest::sha256_of(&signed), digest);
+    assert_eq!(manifest_digest(&signed), digest);
+    assert_eq!(manifest_digest(&unsigned), digest);
+    verify_manifest(&digest, &signed).unwrap();
+    verify_manifest(&digest, &unsigned).unwrap();
+    assert!(verify_manifest(&digest, &read("schema1.json")).is_err());
+    assert!(matches!(
+        Manifest::parse(None, &signed).unwrap(),
+        Manifest::Schema1 {
+            config: Some(_),
+            ..
+        }
+    ));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_schema1_manifests_index_by_their_payload() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
