@@ -31,7 +31,7 @@ pub fn write(path: &Path, registry: &str, o: &Outcome) -> std::io::Result<()> {
     gauge(
         "last_run_success",
         "1 when the last run indexed everything.",
-        ((sm.status == "ok") as u8).to_string(),
+        ((sm.status == crate::store::RunStatus::Ok) as u8).to_string(),
         "",
     );
     gauge(
@@ -54,7 +54,7 @@ pub fn write(path: &Path, registry: &str, o: &Outcome) -> std::io::Result<()> {
         "",
     );
     s.push_str("# HELP acr_index_last_run_requests HTTP requests by kind.\n# TYPE acr_index_last_run_requests gauge\n");
-    for (kind, n) in &o.requests {
+    for (kind, n) in &o.summary.requests {
         s.push_str(&format!(
             "acr_index_last_run_requests{{registry=\"{reg}\",kind=\"{kind}\"}} {n}\n"
         ));

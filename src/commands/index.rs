@@ -106,8 +106,7 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
             // The run is recorded, so `runs` shows why nothing was indexed.
             let run_id = store.begin_run(&host, args.full)?;
             let summary = crate::store::RunSummary {
-                status: Status::Interrupted.as_str().into(),
-                requests: "{}".into(),
+                status: Status::Interrupted,
                 ..Default::default()
             };
             store.finish_run(run_id, &summary)?;
@@ -138,7 +137,7 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
             attestations: !args.no_attestations,
         };
         let outcome = indexer::run(store, client, opts, shutdown.clone(), progress).await?;
-        if args.resolve_bases && outcome.status != Status::Interrupted {
+        if args.resolve_bases && outcome.status() != Status::Interrupted {
             let mut store = Store::open_rw(&global.db)?;
             let asked = super::resolve_bases::resolve(
                 &mut store,
@@ -162,7 +161,7 @@ pub fn run(global: &Global, args: IndexArgs) -> anyhow::Result<ExitCode> {
         crate::metrics::write(path, &host, &outcome)
             .with_context(|| format!("writing --metrics-file {}", path.display()))?;
     }
-    Ok(ExitCode::from(match outcome.status {
+    Ok(ExitCode::from(match outcome.status() {
         Status::Ok => exit::OK,
         Status::Partial => exit::PARTIAL,
         Status::Interrupted => exit::INTERRUPTED,

@@ -215,7 +215,6 @@ async fn run_stages(
             "writing the database failed ({e}); the run stopped at once: free space and run again"
         ));
     }
-    let requests = counters.snapshot();
     if counters.retries() > 0 {
         // Once per run at the default level; each retry is a debug line.
         tracing::info!(
@@ -234,21 +233,19 @@ async fn run_stages(
         Status::Ok
     };
     let summary = RunSummary {
-        status: status.as_str().to_string(),
+        status,
         repositories: Counts::get(&counts.repositories_done),
         tags: folded.tags,
         manifests_new: folded.manifests,
         manifests_known,
         failures: folded.failures,
-        requests: serde_json::to_string(&requests)?,
+        requests: counters.snapshot(),
         message: fatal.map(|m| crate::registry::auth::scrub(&m).into_owned()),
     };
     store.finish_run(run_id, &summary)?;
     Ok(Outcome {
         run_id,
-        status,
         summary,
-        requests,
         elapsed: started.elapsed(),
     })
 }

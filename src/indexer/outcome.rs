@@ -3,41 +3,25 @@
 
 use crate::registry::{RegistryError, Unreachable};
 use crate::store::RunSummary;
-use std::collections::BTreeMap;
 use std::time::Duration;
 use url::Url;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Partial,
-    Failed,
-    Interrupted,
-}
+/// How a run ended: the store's own record of it.
+pub use crate::store::RunStatus as Status;
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Partial => "partial",
-            Status::Failed => "failed",
-            Status::Interrupted => "interrupted",
-        }
-    }
-}
-
-/// A run's result. `summary` is what the store recorded (its `status` is
-/// `status.as_str()`, its `message` why a failed run failed); `requests`
-/// is the same request count by kind, as numbers for the metrics file.
+/// A run's result: what the store recorded (each fact once) and how long
+/// the run took.
 pub struct Outcome {
     pub run_id: i64,
-    pub status: Status,
     pub summary: RunSummary,
-    pub requests: BTreeMap<String, u64>,
     pub elapsed: Duration,
 }
 
 impl Outcome {
+    pub fn status(&self) -> Status {
+        self.summary.status
+    }
+    /// Why the run failed, when it did.
     pub fn fatal(&self) -> Option<&str> {
         self.summary.message.as_deref()
     }

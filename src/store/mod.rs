@@ -19,7 +19,8 @@ pub use bases::{BaseCheck, BaseRow};
 pub use lookup::{ChildEntry, ImageDetail, ParentEntry, ResolvedBy, TagEntry};
 pub use model::{
     AttestationRecord, ChildRecord, CommitMatch, Failure, LabelFilter, ManifestRecord, Record,
-    ReferrerLinks, ReferrerRecord, ReferrerSource, RowFilter, RunSummary, TagListing, ValueMatch,
+    ReferrerLinks, ReferrerRecord, ReferrerSource, RowFilter, RunStatus, RunSummary, TagListing,
+    ValueMatch,
 };
 pub use read::{ImageRow, RunRow};
 pub use referrers_kind::{classify as classify_referrer, may_hold_statement};

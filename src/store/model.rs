@@ -153,17 +153,38 @@ pub struct ReferrerLinks {
     pub links: Vec<(Digest, ReferrerRecord)>,
 }
 
+/// How a run ended, as stored in `runs.status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RunStatus {
+    #[default]
+    Ok,
+    Partial,
+    Failed,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// What a finished run records: each fact once.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunSummary {
-    /// ok | partial | failed | interrupted
-    pub status: String,
+    pub status: RunStatus,
     pub repositories: i64,
     pub tags: i64,
     pub manifests_new: i64,
     pub manifests_known: i64,
     pub failures: i64,
-    /// JSON object of request counts by kind.
-    pub requests: String,
+    /// Request counts by kind (stored as a JSON object).
+    pub requests: std::collections::BTreeMap<String, u64>,
     pub message: Option<String>,
 }
 

@@ -32,13 +32,13 @@ impl Store {
             params![
                 run_id,
                 now(),
-                s.status,
+                s.status.as_str(),
                 s.repositories,
                 s.tags,
                 s.manifests_new,
                 s.manifests_known,
                 s.failures,
-                s.requests,
+                serde_json::to_string(&s.requests).unwrap_or_else(|_| "{}".into()),
                 s.message
             ],
         )?;

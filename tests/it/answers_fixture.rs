@@ -4,7 +4,7 @@
 use acr_index::oci::{Digest, Platform};
 use acr_index::store::{
     ChildRecord, Failure, ManifestRecord, Record, ReferrerLinks, ReferrerRecord, ReferrerSource,
-    RunSummary, Store, TagListing,
+    RunStatus, RunSummary, Store, TagListing,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -338,7 +338,11 @@ pub fn build_db(db: &Path, runs: &[Vec<Record>]) {
             .filter(|r| matches!(r, Record::Failure(_)))
             .count() as i64;
         let summary = RunSummary {
-            status: if failures > 0 { "partial" } else { "ok" }.into(),
+            status: if failures > 0 {
+                RunStatus::Partial
+            } else {
+                RunStatus::Ok
+            },
             repositories: 4,
             tags: 8,
             manifests_new: records
@@ -346,7 +350,10 @@ pub fn build_db(db: &Path, runs: &[Vec<Record>]) {
                 .filter(|r| matches!(r, Record::Manifest(_)))
                 .count() as i64,
             failures,
-            requests: r#"{"catalog":1,"tags":4,"manifest":9,"blob":6}"#.into(),
+            requests: [("catalog", 1), ("tags", 4), ("manifest", 9), ("blob", 6)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             ..RunSummary::default()
         };
         store.finish_run(run, &summary).unwrap();
