@@ -4,7 +4,7 @@
 //! label images, regclient's BuildKit-style attestation children.
 
 use crate::support::cli::Env;
-use crate::support::prov_layout::{corpus, push_layout};
+use crate::support::layout::{corpus, push_layout};
 use crate::support::registry::RealRegistry;
 use crate::support::seed::Seeder;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! the fallback to the tag schema is the real path here.
 
 use crate::support::cli::Env;
-use crate::support::referrers_layout::{corpus_layout, push_layout};
+use crate::support::layout::{corpus_layout, push_layout};
 use crate::support::registry::RealRegistry;
 use crate::support::seed::Seeder;
 use serde_json::Value;
@@ -40,19 +40,14 @@ fn digests(refs: &Value) -> Vec<String> {
 async fn notation_and_regclient_layouts_through_the_tag_schema() {
     let reg = RealRegistry::start();
     let s = Seeder::new(&reg.base_url());
-    push_layout(
-        &s,
-        "notation/valid",
-        &corpus_layout("notation-e2e-valid-signature"),
-    )
-    .await;
-    push_layout(
-        &s,
-        "notation/multi",
-        &corpus_layout("notation-e2e-valid-multiple-signatures"),
-    )
-    .await;
-    let rc = push_layout(&s, "regclient", &corpus_layout("regclient-testrepo")).await;
+    for (repo, layout) in [
+        ("notation/valid", "notation-e2e-valid-signature"),
+        ("notation/multi", "notation-e2e-valid-multiple-signatures"),
+    ] {
+        let pushed = push_layout(&s, &corpus_layout(layout), repo).await;
+        assert!(pushed.refused.is_empty(), "{repo}: {:?}", pushed.refused);
+    }
+    let rc = push_layout(&s, &corpus_layout("regclient-testrepo"), "regclient").await;
     let env = Env::new();
     let url = reg.base_url();
     env.run(&["index", "--registry", &url, "--concurrency", "4"])
@@ -94,7 +89,7 @@ async fn notation_and_regclient_layouts_through_the_tag_schema() {
     // each platform child row carries them, and its own (example.arms on amd64).
     let v2 = rows(&q, "regclient", "v2");
     assert_eq!(v2.len(), 3);
-    let index = rc["v2"].as_str();
+    let index = rc.digest_of("v2").expect("v2 pushed");
     for r in &v2 {
         let d = digests(&r["referrers"]);
         assert!(d.contains(&format!("{index} -> sha256:0484e93c23cddf24a8400547119558312023295af241d4cd1eaf1b27145c5026 (application/example.sbom)")), "{d:?}");

@@ -21,6 +21,16 @@ pub fn corpus() -> PathBuf {
         .expect("../shared/realworld-corpus next to the checkout")
 }
 
+/// One layout of the corpus, `layouts/<name>`.
+pub fn corpus_layout(name: &str) -> PathBuf {
+    let dir = corpus().join("layouts").join(name);
+    assert!(
+        dir.join("index.json").exists(),
+        "corpus layout {name} not found"
+    );
+    dir
+}
+
 fn blob(dir: &Path, digest: &str) -> Option<Vec<u8>> {
     let hex = digest.strip_prefix("sha256:")?;
     std::fs::read(dir.join("blobs/sha256").join(hex)).ok()
@@ -31,6 +41,16 @@ fn blob(dir: &Path, digest: &str) -> Option<Vec<u8>> {
 pub struct Pushed {
     pub tags: Vec<(String, String)>,
     pub refused: Vec<String>,
+}
+
+impl Pushed {
+    /// The digest a tag was pushed as.
+    pub fn digest_of(&self, tag: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(t, _)| t == tag)
+            .map(|(_, d)| d.as_str())
+    }
 }
 
 /// Push every tagged manifest of the layout at `dir` into `repo`.
