@@ -133,15 +133,35 @@ impl Tokens {
                     return Ok(t.clone());
                 }
             }
-            let scopes = match guard.as_ref() {
-                Some((_, asked)) => asked.clone(),
-                None => self
-                    .with(|p| p.plan(&need))
-                    .unwrap_or_else(|| vec![scope.to_string()]),
+            // Plan and file in one step, under the slots lock: a task that
+            // looks up a repository after this finds it under this batch's
+            // slot, and one that took its own slot before is sent back to
+            // look again. (Repository tasks run on several threads.)
+            let scopes = {
+                let mut slots = self.slots.lock().unwrap();
+                if !slots.get(&key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                    continue;
+                }
+                match guard.as_ref() {
+                    // A renewal asks for what the token was asked for.
+                    Some((_, asked)) => {
+                        let asked = asked.clone();
+                        if key != Key::Run {
+                            file_batch(&mut slots, &asked, &slot, false);
+                        }
+                        asked
+                    }
+                    None => {
+                        let planned = self
+                            .with(|p| p.plan(&need))
+                            .unwrap_or_else(|| vec![scope.to_string()]);
+                        if key != Key::Run {
+                            file_batch(&mut slots, &planned, &slot, true);
+                        }
+                        planned
+                    }
+                }
             };
-            if key != Key::Run {
-                self.file_batch(&scopes, &slot);
-            }
             let token = fetch(scopes.clone()).await?;
             let before = self.with(|p| p.mode());
             self.with(|p| p.learn_grant(token.value.expose()));
@@ -159,20 +179,22 @@ impl Tokens {
             return Ok(token);
         }
     }
+}
 
-    /// File every repository a batch covers under its slot, unless one has
-    /// a slot in use already (held by a request, or holding a fresh token).
-    fn file_batch(&self, scopes: &[String], slot: &Slot) {
-        let mut slots = self.slots.lock().unwrap();
-        for r in ScopePlanner::covered(scopes) {
-            let key = Key::Repo(r);
-            let free = slots.get(&key).is_none_or(|s| {
+/// File every repository a batch covers under its slot. A new batch takes
+/// them over (no token was asked for them yet, or this one covers them
+/// too); a renewal only takes slots not in use (held by a request, or
+/// holding a fresh token).
+fn file_batch(slots: &mut HashMap<Key, Slot>, scopes: &[String], slot: &Slot, take_over: bool) {
+    for r in ScopePlanner::covered(scopes) {
+        let key = Key::Repo(r);
+        let free = take_over
+            || slots.get(&key).is_none_or(|s| {
                 s.try_lock()
                     .is_ok_and(|g| g.as_ref().is_none_or(|(t, _)| !t.is_fresh()))
             });
-            if free {
-                slots.insert(key, slot.clone());
-            }
+        if free {
+            slots.insert(key, slot.clone());
         }
     }
 }
