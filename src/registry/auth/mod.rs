@@ -392,3 +392,6 @@ fn sensitive(v: &str) -> HeaderValue {
     h.set_sensitive(true);
     h
 }
+
+#[cfg(test)]
+mod assumed_tests;
