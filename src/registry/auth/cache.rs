@@ -133,15 +133,11 @@ impl Tokens {
                     return Ok(t.clone());
                 }
             }
-            let scopes = match guard.as_ref() {
-                Some((_, asked)) => asked.clone(),
-                None => self
-                    .with(|p| p.plan(&need))
-                    .unwrap_or_else(|| vec![scope.to_string()]),
+            let asked = guard.as_ref().map(|(_, asked)| asked.clone());
+            let Some(scopes) = self.claim(&key, &slot, asked, &need, scope) else {
+                // A batch planned meanwhile covers this repository.
+                continue;
             };
-            if key != Key::Run {
-                self.file_batch(&scopes, &slot);
-            }
             let token = fetch(scopes.clone()).await?;
             let before = self.with(|p| p.mode());
             self.with(|p| p.learn_grant(token.value.expose()));
@@ -160,19 +156,37 @@ impl Tokens {
         }
     }
 
-    /// File every repository a batch covers under its slot, unless one has
-    /// a slot in use already (held by a request, or holding a fresh token).
-    fn file_batch(&self, scopes: &[String], slot: &Slot) {
+    /// The scopes to ask for in `slot` (its own when renewing, else the
+    /// planner's), every repository they cover filed under it, in one step
+    /// under the slot map's lock: of two requests that plan at once, the
+    /// second finds itself covered by the first's batch (None: wait for
+    /// that slot) instead of asking a token for itself alone.
+    fn claim(
+        &self,
+        key: &Key,
+        slot: &Slot,
+        asked: Option<Vec<String>>,
+        need: &Need,
+        scope: &str,
+    ) -> Option<Vec<String>> {
         let mut slots = self.slots.lock().unwrap();
-        for r in ScopePlanner::covered(scopes) {
-            let key = Key::Repo(r);
-            let free = slots.get(&key).is_none_or(|s| {
-                s.try_lock()
-                    .is_ok_and(|g| g.as_ref().is_none_or(|(t, _)| !t.is_fresh()))
-            });
-            if free {
-                slots.insert(key, slot.clone());
+        let ours = slots.get(key).is_some_and(|s| Arc::ptr_eq(s, slot));
+        if !ours || self.key(need) != *key {
+            return None;
+        }
+        let scopes = match asked {
+            Some(asked) => asked,
+            None => self
+                .with(|p| p.plan(need))
+                .unwrap_or_else(|| vec![scope.to_string()]),
+        };
+        if *key != Key::Run {
+            // A repository is planned in one batch only, so this moves
+            // none from a batch that covers it to one that does not.
+            for r in ScopePlanner::covered(&scopes) {
+                slots.insert(Key::Repo(r), slot.clone());
             }
         }
+        Some(scopes)
     }
 }
