@@ -24,7 +24,7 @@ use futures::stream::{self, StreamExt};
 use progress::Counts;
 use repo::RepoContext;
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -40,6 +40,18 @@ pub struct Options {
     pub api: Api,
     /// Read BuildKit attestation layers (SLSA provenance); `--no-attestations` clears it.
     pub attestations: bool,
+}
+
+/// Where the run's repositories come from.
+enum Source {
+    /// Named by the user: no catalog.
+    Named(Vec<String>),
+    /// ACR's catalog, its first page read already.
+    Acr(crate::registry::RepoPage),
+    /// The distribution catalog.
+    Catalog,
+    /// Listing cannot start: the run's one (fatal) error.
+    Failed(RegistryError),
 }
 
 /// Which listing API to use.
@@ -91,7 +103,6 @@ async fn run_stages(
     let counts = progress.counts.clone();
     let mut fetcher = Fetcher::new(client, known, opts.full, tx.clone(), counts.clone());
     fetcher.attestations = opts.attestations;
-    let fatal: Mutex<Option<String>> = Mutex::new(None);
 
     let explicit: Vec<String> = opts
         .filter
@@ -110,6 +121,9 @@ async fn run_stages(
         Api::V2 => false,
         Api::Auto => crate::registry::is_acr_host(&opts.registry_host),
     };
+    if use_acr {
+        fetcher.client.assume_acr();
+    }
     let named = !explicit.is_empty() || !opts.explicit_repos.is_empty();
     let named_set: HashSet<String> = explicit.iter().cloned().collect();
     if !named {
@@ -124,66 +138,64 @@ async fn run_stages(
         last.sort();
         fetcher.client.hint_repositories(&last);
     }
-    let (repos, use_acr) = if named {
-        fetcher.client.hint_repositories(&explicit);
-        (stream::iter(explicit.into_iter().map(Ok)).boxed(), use_acr)
+    let source = if named {
+        Source::Named(explicit)
     } else if use_acr || opts.api == Api::Auto {
         // The first ACR catalog page tells whether the API is there.
         match listing::acr_catalog_probe(&fetcher.client, &opts.filter, opts.page_size).await {
-            Ok(Some(first)) => (
-                listing::acr_catalog_rest(&fetcher.client, &opts.filter, first).boxed(),
-                true,
-            ),
-            Ok(None) if !use_acr => (
-                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
-                false,
-            ),
-            Ok(None) => (
-                stream::iter([Err(RegistryError::NotFound {
-                    url: "/acr/v1/_catalog (the registry does not offer the ACR API; use --api v2)"
-                        .into(),
-                })])
-                .boxed(),
-                true,
-            ),
-            Err(e) if use_acr => (stream::iter([Err(e)]).boxed(), true),
-            Err(_) => (
-                listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
-                false,
-            ),
+            Ok(Some(first)) => Source::Acr(first),
+            Ok(None) if !use_acr => Source::Catalog,
+            Ok(None) => Source::Failed(RegistryError::NotFound {
+                url: "/acr/v1/_catalog (the registry does not offer the ACR API; use --api v2)"
+                    .into(),
+            }),
+            Err(e) if use_acr => Source::Failed(e),
+            Err(_) => Source::Catalog,
         }
     } else {
-        (
-            listing::catalog(&fetcher.client, &opts.filter, opts.page_size).boxed(),
-            false,
-        )
+        Source::Catalog
+    };
+    let use_acr = match &source {
+        Source::Named(_) => use_acr,
+        Source::Acr(_) | Source::Failed(_) => true,
+        Source::Catalog => false,
     };
     tracing::debug!(api = if use_acr { "acr" } else { "v2" }, "listing");
-    let ctx = RepoContext {
-        fetcher: &fetcher,
-        current: &current,
-        updated: &updated,
-        seen_repos: &seen_repos,
-        named: &named_set,
-        opts: &opts,
-        tx: &tx,
-        counts: &counts,
-        shutdown: &shutdown,
-        fatal: &fatal,
+    let ctx = Arc::new(RepoContext {
+        fetcher,
+        current,
+        updated,
+        seen_repos,
+        named: named_set,
+        opts,
+        tx: tx.clone(),
+        counts: counts.clone(),
+        shutdown: shutdown.clone(),
+        fatal: Mutex::new(None),
         use_acr,
-        referrers: &referrers,
+        referrers,
+    });
+    let (client, filter) = (&ctx.fetcher.client, &ctx.opts.filter);
+    let repos = match source {
+        Source::Named(names) => {
+            client.hint_repositories(&names);
+            stream::iter(names.into_iter().map(Ok)).boxed()
+        }
+        Source::Acr(first) => listing::acr_catalog_rest(client, filter, first).boxed(),
+        Source::Catalog => listing::catalog(client, filter, ctx.opts.page_size).boxed(),
+        Source::Failed(e) => stream::iter([Err(e)]).boxed(),
     };
-    let registry = fetcher.client.registry().clone();
+    let registry = client.registry().clone();
     // A catalog that repeats a name (across pages or not) visits it once.
     let mut visited: HashSet<String> = HashSet::new();
     let repos = repos.filter_map(|r| {
         let keep = match r {
-            Ok(name) if opts.filter.matches(&name) && visited.insert(name.clone()) => Some(name),
+            Ok(name) if filter.matches(&name) && visited.insert(name.clone()) => Some(name),
             Ok(_) => None,
             Err(e) => {
                 if !matches!(e, RegistryError::Interrupted) {
                     let message = outcome::fatal_message(&e, &registry);
-                    fatal.lock().unwrap().get_or_insert(message);
+                    ctx.fatal.lock().unwrap().get_or_insert(message);
                 }
                 None
             }
@@ -199,20 +211,40 @@ async fn run_stages(
             .catalog_listed
             .store(true, std::sync::atomic::Ordering::Relaxed)
     });
+    // Each repository is a task of its own: the runtime's workers share
+    // the parsing and bookkeeping, so answers that arrive together (a
+    // registry with even latency answers in waves) are turned into the
+    // next requests sooner.
+    let spawn_repo = |repo: String| {
+        let ctx = ctx.clone();
+        let task =
+            tokio::spawn(async move { repo::index_repo(&ctx, repo).await }.in_current_span());
+        async move {
+            if let Err(e) = task.await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+    };
     repos
         .take_while(|_| std::future::ready(!shutdown.is_triggered()))
         .chain(listed.filter_map(|()| async { None }))
-        .map(|repo| repo::index_repo(&ctx, repo))
+        .map(spawn_repo)
         // Repositories are started ahead of the request cap: their tag
         // listings find the work that keeps every permit busy, so the run
         // does not trail off with a few late repositories in flight.
-        .buffer_unordered(opts.concurrency.max(1).saturating_mul(4).min(1024))
+        .buffer_unordered(ctx.opts.concurrency.max(1).saturating_mul(4).min(1024))
         .for_each(|()| async { Counts::add(&counts.repositories_done, 1) })
         .await;
 
-    let counters = fetcher.client.counters().clone();
+    // Every repository task has ended: this is the last holder.
+    let ctx = Arc::into_inner(ctx).expect("no repository task outlives the stream");
+    let counters = ctx.fetcher.client.counters().clone();
     let manifests_known = Counts::get(&counts.manifests_known);
-    drop(fetcher);
+    let fatal = ctx.fatal.into_inner().unwrap();
+    drop(ctx.fetcher);
+    drop(ctx.tx);
     drop(tx);
     progress.finish();
     let sink::Finished {
@@ -221,7 +253,7 @@ async fn run_stages(
         error,
     } = sink.finish();
 
-    let mut fatal = fatal.into_inner().unwrap();
+    let mut fatal = fatal;
     if let Some(e) = &error {
         fatal = Some(format!(
             "writing the database failed ({e}); the run stopped at once: free space and run again"

@@ -27,7 +27,7 @@ use crate::store::{
 use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
@@ -54,6 +54,9 @@ pub struct Referrers {
     budget: AtomicI64,
     /// Statements read this run (a referrer shared by subjects is read once).
     read: Mutex<HashSet<Digest>>,
+    /// A repository's referrers API answered this run: the others need no
+    /// probe first (each subject still falls back on its own 404).
+    api_answered: AtomicBool,
     shutdown: Shutdown,
 }
 
@@ -84,6 +87,7 @@ impl Referrers {
             stale_before: stale.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             budget: AtomicI64::new(RECHECK_PER_RUN),
             read: Mutex::new(HashSet::new()),
+            api_answered: AtomicBool::new(false),
             shutdown,
         }
     }
@@ -114,13 +118,24 @@ impl Referrers {
         if due.is_empty() {
             return done;
         }
-        // The first subject alone: a registry without the API answers its
-        // one 404 here, and every other subject goes straight to the tag schema.
-        let mut due = due.into_iter();
-        let first = due.next().expect("not empty");
+        // Until the registry is known to offer the API, the first subject
+        // goes alone: a registry without it answers its one 404 here, and
+        // every other subject goes straight to the tag schema. Once one
+        // repository's listing answered, every subject is listed at once
+        // (a serial probe per repository would lengthen each one's chain).
+        let mut due = due.into_iter().peekable();
         let mut api = true;
-        let r = self.list(fetcher, repo, &tags, &first, 0, &mut api).await;
-        done &= self.send(repo, vec![(first, r)], api, tx, counts).await;
+        if !self.api_answered.load(Ordering::Relaxed) {
+            let first = due.next().expect("not empty");
+            let r = self.list(fetcher, repo, &tags, &first, 0, &mut api).await;
+            if api && r.is_ok() {
+                self.api_answered.store(true, Ordering::Relaxed);
+            }
+            done &= self.send(repo, vec![(first, r)], api, tx, counts).await;
+            if due.peek().is_none() {
+                return done;
+            }
+        }
         let results: Vec<(Digest, Listed)> = stream::iter(due)
             .map(|subject| async {
                 let mut api = api;

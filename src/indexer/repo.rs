@@ -17,25 +17,26 @@ use tokio::sync::mpsc;
 
 pub type TagMap = HashMap<(String, String), Digest>;
 
-/// What every repository task shares.
-pub struct RepoContext<'a> {
-    pub fetcher: &'a Fetcher,
-    pub current: &'a TagMap,
+/// What every repository task shares (behind an Arc: each repository
+/// is a task of its own).
+pub struct RepoContext {
+    pub fetcher: Fetcher,
+    pub current: TagMap,
     /// ACR lastUpdateTime per repository at its last complete listing.
-    pub updated: &'a HashMap<String, String>,
+    pub updated: HashMap<String, String>,
     /// Repositories with tags in the index already.
-    pub seen_repos: &'a HashSet<String>,
+    pub seen_repos: HashSet<String>,
     /// Repositories the user named (`--repo NAME`, `--repos-from`): one
     /// that does not exist is a failure, not a deletion.
-    pub named: &'a HashSet<String>,
-    pub opts: &'a Options,
-    pub tx: &'a mpsc::Sender<Record>,
-    pub counts: &'a Counts,
-    pub shutdown: &'a Shutdown,
+    pub named: HashSet<String>,
+    pub opts: Options,
+    pub tx: mpsc::Sender<Record>,
+    pub counts: Arc<Counts>,
+    pub shutdown: Shutdown,
     /// Set when the whole run must stop (the registry cannot be reached).
-    pub fatal: &'a Mutex<Option<String>>,
+    pub fatal: Mutex<Option<String>>,
     pub use_acr: bool,
-    pub referrers: &'a super::referrers::Referrers,
+    pub referrers: super::referrers::Referrers,
 }
 
 enum Listed {
@@ -56,7 +57,7 @@ pub fn failure(repo: Option<&str>, reference: Option<String>, e: &ItemError) -> 
     })
 }
 
-impl RepoContext<'_> {
+impl RepoContext {
     /// Record a failure (unless the run is being interrupted).
     async fn fail(&self, repo: &str, reference: Option<String>, e: &ItemError) {
         if self.shutdown.is_triggered() || e.is_interrupted() {
@@ -88,7 +89,7 @@ impl RepoContext<'_> {
 
 /// List a repository's tags: with ACR's API (digests included, and the
 /// repository skipped when unchanged since its last complete listing) or /v2.
-async fn list_tags(ctx: &RepoContext<'_>, repo: &str) -> Result<Listed, RegistryError> {
+async fn list_tags(ctx: &RepoContext, repo: &str) -> Result<Listed, RegistryError> {
     let client = &ctx.fetcher.client;
     let gone = |r: Result<Listed, RegistryError>| match r {
         Err(RegistryError::NotFound { .. }) => Ok(Listed::Gone),
@@ -117,7 +118,7 @@ async fn list_tags(ctx: &RepoContext<'_>, repo: &str) -> Result<Listed, Registry
     gone(tags.map(|t| Listed::Tags(t, updated)))
 }
 
-pub async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
+pub async fn index_repo(ctx: &RepoContext, repo: String) {
     if !is_valid_repository(&repo) {
         let e = ItemError::InvalidName(repo.clone());
         return ctx.fail(&repo, None, &e).await;
@@ -172,13 +173,20 @@ pub async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
     let input = super::referrers::RepoInput {
         repo: &repo,
         tags: &listing.tags,
-        previous: ctx.current,
+        previous: &ctx.current,
         acr: ctx.use_acr,
         pushed: last_update_time.as_deref(),
         complete: !failed && listing.complete,
     };
-    let referrers_done = (ctx.referrers)
-        .index_repo(ctx.fetcher, input, ctx.tx, ctx.counts, ctx.opts.concurrency)
+    let referrers_done = ctx
+        .referrers
+        .index_repo(
+            &ctx.fetcher,
+            input,
+            &ctx.tx,
+            &ctx.counts,
+            ctx.opts.concurrency,
+        )
         .await;
     // Only a repository indexed without failures may be skipped next time.
     if !failed && referrers_done {
@@ -195,12 +203,12 @@ pub async fn index_repo(ctx: &RepoContext<'_>, repo: String) {
 /// with HEAD (cheap when nothing changed) and a new tag is fetched with GET
 /// straight away, which also gives its digest.
 async fn resolve_tag(
-    ctx: &RepoContext<'_>,
+    ctx: &RepoContext,
     repo: &str,
     tag: &str,
     listed: Option<Digest>,
 ) -> Result<Digest, Arc<ItemError>> {
-    let fetcher = ctx.fetcher;
+    let fetcher = &ctx.fetcher;
     let registry = |e: RegistryError| Arc::new(ItemError::from(e));
     if let Some(digest) = listed {
         fetcher.ensure(repo, &digest, None).await?;

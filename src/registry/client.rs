@@ -66,6 +66,12 @@ impl Client {
         self.transport.hint(repos);
     }
 
+    /// The registry is ACR (by its host or `--api acr`): with ACR
+    /// credentials its token is asked for without meeting a 401 first.
+    pub fn assume_acr(&self) {
+        self.transport.assume_acr();
+    }
+
     pub fn registry(&self) -> &Url {
         self.transport.registry()
     }

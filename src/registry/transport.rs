@@ -58,6 +58,11 @@ impl Transport {
         self.auth.hint(repos);
     }
 
+    /// The registry is ACR: ask its token endpoint without a challenge first.
+    pub fn assume_acr(&self) {
+        self.auth.assume_acr();
+    }
+
     /// Send with credentials for the request's scope; the HTTP layer
     /// retries, throttles, follows redirects and answers 401 through auth.
     pub async fn send(&self, req: &Request<'_>) -> Result<Response, RegistryError> {

@@ -133,10 +133,34 @@ impl Tokens {
                     return Ok(t.clone());
                 }
             }
-            let asked = guard.as_ref().map(|(_, asked)| asked.clone());
-            let Some(scopes) = self.claim(&key, &slot, asked, &need, scope) else {
-                // A batch planned meanwhile covers this repository.
-                continue;
+            // Plan and file in one step, under the slots lock: a task that
+            // looks up a repository after this finds it under this batch's
+            // slot, and one that took its own slot before is sent back to
+            // look again. (Repository tasks run on several threads.)
+            let scopes = {
+                let mut slots = self.slots.lock().unwrap();
+                if !slots.get(&key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                    continue;
+                }
+                match guard.as_ref() {
+                    // A renewal asks for what the token was asked for.
+                    Some((_, asked)) => {
+                        let asked = asked.clone();
+                        if key != Key::Run {
+                            file_batch(&mut slots, &asked, &slot, false);
+                        }
+                        asked
+                    }
+                    None => {
+                        let planned = self
+                            .with(|p| p.plan(&need))
+                            .unwrap_or_else(|| vec![scope.to_string()]);
+                        if key != Key::Run {
+                            file_batch(&mut slots, &planned, &slot, true);
+                        }
+                        planned
+                    }
+                }
             };
             let token = fetch(scopes.clone()).await?;
             let before = self.with(|p| p.mode());
@@ -155,38 +179,22 @@ impl Tokens {
             return Ok(token);
         }
     }
+}
 
-    /// The scopes to ask for in `slot` (its own when renewing, else the
-    /// planner's), every repository they cover filed under it, in one step
-    /// under the slot map's lock: of two requests that plan at once, the
-    /// second finds itself covered by the first's batch (None: wait for
-    /// that slot) instead of asking a token for itself alone.
-    fn claim(
-        &self,
-        key: &Key,
-        slot: &Slot,
-        asked: Option<Vec<String>>,
-        need: &Need,
-        scope: &str,
-    ) -> Option<Vec<String>> {
-        let mut slots = self.slots.lock().unwrap();
-        let ours = slots.get(key).is_some_and(|s| Arc::ptr_eq(s, slot));
-        if !ours || self.key(need) != *key {
-            return None;
+/// File every repository a batch covers under its slot. A new batch takes
+/// them over (no token was asked for them yet, or this one covers them
+/// too); a renewal only takes slots not in use (held by a request, or
+/// holding a fresh token).
+fn file_batch(slots: &mut HashMap<Key, Slot>, scopes: &[String], slot: &Slot, take_over: bool) {
+    for r in ScopePlanner::covered(scopes) {
+        let key = Key::Repo(r);
+        let free = take_over
+            || slots.get(&key).is_none_or(|s| {
+                s.try_lock()
+                    .is_ok_and(|g| g.as_ref().is_none_or(|(t, _)| !t.is_fresh()))
+            });
+        if free {
+            slots.insert(key, slot.clone());
         }
-        let scopes = match asked {
-            Some(asked) => asked,
-            None => self
-                .with(|p| p.plan(need))
-                .unwrap_or_else(|| vec![scope.to_string()]),
-        };
-        if *key != Key::Run {
-            // A repository is planned in one batch only, so this moves
-            // none from a batch that covers it to one that does not.
-            for r in ScopePlanner::covered(&scopes) {
-                slots.insert(Key::Repo(r), slot.clone());
-            }
-        }
-        Some(scopes)
     }
 }

@@ -64,7 +64,13 @@ impl std::fmt::Debug for Credential {
 enum Scheme {
     Unknown,
     Basic,
-    Bearer { realm: Url, service: String },
+    /// `assumed`: not learnt from a challenge but taken to be ACR's own
+    /// token endpoint (see `Auth::assume_acr`).
+    Bearer {
+        realm: Url,
+        service: String,
+        assumed: bool,
+    },
 }
 
 /// Applies a credential to requests: basic header, or bearer tokens
@@ -91,6 +97,39 @@ impl Auth {
         }
     }
 
+    /// The registry is ACR and the credential is ACR's (a refresh token,
+    /// or one to be exchanged for): its token endpoint is known to be
+    /// `/oauth2/token` with the registry's host as the service, so the
+    /// run asks for its token straight away instead of first meeting a
+    /// 401 (one request and one round trip fewer, as Azure's acr-cli
+    /// does). Should that endpoint not answer, the challenge flow takes over.
+    pub fn assume_acr(&self) {
+        let acr_credential = matches!(
+            self.credential,
+            Credential::RefreshToken(_) | Credential::Exchange(_)
+        );
+        let mut scheme = self.scheme.lock().unwrap();
+        if !acr_credential || *scheme != Scheme::Unknown {
+            return;
+        }
+        let (Ok(realm), Some(host)) = (
+            self.registry.join("/oauth2/token"),
+            self.registry.host_str(),
+        ) else {
+            return;
+        };
+        let service = match self.registry.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        self.tokens.start(true);
+        *scheme = Scheme::Bearer {
+            realm,
+            service,
+            assumed: true,
+        };
+    }
+
     /// Credentials for one request in `scope`, for the HTTP layer.
     pub fn scoped<'a>(&'a self, scope: &'a str) -> Scoped<'a> {
         Scoped {
@@ -115,8 +154,25 @@ impl Auth {
         match scheme {
             Scheme::Unknown => Ok(None),
             Scheme::Basic => Ok(self.basic_header().map(|h| (h, None))),
-            Scheme::Bearer { realm, service } => {
-                let token = self.token(&realm, &service, scope, None).await?;
+            Scheme::Bearer {
+                realm,
+                service,
+                assumed,
+            } => {
+                let token = match self.token(&realm, &service, scope, None).await {
+                    Ok(t) => t,
+                    Err(e) if assumed && !matches!(e, RegistryError::Interrupted) => {
+                        // Not ACR's endpoint after all: let the registry's
+                        // 401 say where tokens come from.
+                        tracing::debug!(error = %scrub(&e.to_string()), "the assumed ACR token endpoint failed; asking the registry");
+                        let mut s = self.scheme.lock().unwrap();
+                        if matches!(*s, Scheme::Bearer { assumed: true, .. }) {
+                            *s = Scheme::Unknown;
+                        }
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e),
+                };
                 let h = sensitive(&format!("Bearer {}", token.value.expose()));
                 Ok(Some((h, Some(token.value))))
             }
@@ -155,6 +211,7 @@ impl Auth {
             *self.scheme.lock().unwrap() = Scheme::Bearer {
                 realm: realm.clone(),
                 service: service.clone(),
+                assumed: false,
             };
             self.token(&realm, &service, scope, Some(sent.map(Secret::expose)))
                 .await?;

@@ -74,6 +74,9 @@ pub struct Stats {
     pub span_seconds: f64,
     /// Scopes asked for per token request (first 1000 requests).
     pub token_scopes: Vec<Vec<String>>,
+    /// Mean requests in flight per 100 ms from the first request: where
+    /// a run ramps up and where it trails off.
+    pub timeline: Vec<f64>,
 }
 
 impl Stats {
@@ -95,7 +98,14 @@ pub struct State {
     in_flight: AtomicU64,
     window: Mutex<VecDeque<Instant>>,
     first_last: Mutex<Option<(Instant, Instant)>>,
+    /// (arrival, answer) of each request, bounded.
+    intervals: Mutex<Vec<(Instant, Instant)>>,
 }
+
+/// Bound on the intervals kept for the timeline.
+const MAX_INTERVALS: usize = 1_000_000;
+/// Width of one timeline bucket.
+const BUCKET: Duration = Duration::from_millis(100);
 
 pub struct FakeAcrEconomy {
     pub state: Arc<State>,
@@ -121,6 +131,7 @@ impl FakeAcrEconomy {
             in_flight: AtomicU64::new(0),
             window: Mutex::default(),
             first_last: Mutex::default(),
+            intervals: Mutex::default(),
         });
         let (r, s) = (
             routes::registry(state.clone()),
@@ -204,6 +215,7 @@ impl State {
         let mut s = self.stats.lock().unwrap().clone();
         if let Some((a, b)) = *self.first_last.lock().unwrap() {
             s.span_seconds = b.duration_since(a).as_secs_f64();
+            s.timeline = timeline(a, &self.intervals.lock().unwrap());
         }
         s
     }
@@ -211,6 +223,7 @@ impl State {
     pub fn reset(&self) {
         *self.stats.lock().unwrap() = Stats::default();
         *self.first_last.lock().unwrap() = None;
+        self.intervals.lock().unwrap().clear();
     }
 
     /// A request arrives: count it in flight. Returns its arrival time.
@@ -231,6 +244,10 @@ impl State {
         let now = Instant::now();
         let mut s = self.stats.lock().unwrap();
         s.busy_seconds += now.duration_since(arrived).as_secs_f64();
+        let mut iv = self.intervals.lock().unwrap();
+        if iv.len() < MAX_INTERVALS {
+            iv.push((arrived, now));
+        }
         match status {
             401 => s.unauthorized += 1,
             429 => s.throttled += 1,
@@ -263,4 +280,28 @@ impl State {
         w.push_back(now);
         Ok(Some((budget - w.len()) as f64))
     }
+}
+
+/// Mean requests in flight per BUCKET, from `start`.
+fn timeline(start: Instant, intervals: &[(Instant, Instant)]) -> Vec<f64> {
+    let width = BUCKET.as_secs_f64();
+    let mut buckets: Vec<f64> = Vec::new();
+    for (a, b) in intervals {
+        let (a, b) = (
+            a.duration_since(start).as_secs_f64(),
+            b.duration_since(start).as_secs_f64(),
+        );
+        let last = (b / width) as usize;
+        if buckets.len() <= last {
+            buckets.resize(last + 1, 0.0);
+        }
+        for (i, slot) in buckets.iter_mut().enumerate().skip((a / width) as usize) {
+            let (lo, hi) = (i as f64 * width, (i + 1) as f64 * width);
+            *slot += (b.min(hi) - a.max(lo)).max(0.0) / width;
+            if hi >= b {
+                break;
+            }
+        }
+    }
+    buckets
 }
