@@ -126,6 +126,18 @@ async fn run_stages(
     }
     let named = !explicit.is_empty() || !opts.explicit_repos.is_empty();
     let named_set: HashSet<String> = explicit.iter().cloned().collect();
+    if !named {
+        // The last run's repositories, before the catalog names them: on
+        // ABAC registries the catalog's token request covers the first of
+        // them too (a repository gone since costs one scope entry).
+        let mut last: Vec<String> = seen_repos
+            .iter()
+            .filter(|r| opts.filter.matches(r))
+            .cloned()
+            .collect();
+        last.sort();
+        fetcher.client.hint_repositories(&last);
+    }
     let source = if named {
         Source::Named(explicit)
     } else if use_acr || opts.api == Api::Auto {

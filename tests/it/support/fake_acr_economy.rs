@@ -17,6 +17,10 @@
 //!   included; above it 429 with `Retry-After`; every answer carries
 //!   `x-ms-ratelimit-remaining-calls-per-second`, which ACR computes as
 //!   what is left of the window's budget per second;
+//! - the OCI 1.1 referrers API (`GET /v2/<repo>/referrers/<digest>`, pull
+//!   scope) answers an empty image index: these images have no referrers;
+//! - the front end (openresty) refuses a request line or a header line
+//!   over 8 KiB (nginx's default buffers) with its HTML 414 / 400 page;
 //! - blob GETs answer 307 to a storage listener that refuses Authorization.
 
 use super::fake_acr_economy_routes as routes;
@@ -57,10 +61,12 @@ pub struct Content {
 #[derive(Default, Clone, Debug, serde::Serialize)]
 pub struct Stats {
     /// Requests by kind: token, exchange, catalog, tags, repository,
-    /// manifest, blob, storage, other (answered 401 and 429 included).
+    /// manifest, referrers, blob, storage, other (answered 401 and 429 included).
     pub requests: BTreeMap<String, u64>,
     pub unauthorized: u64,
     pub throttled: u64,
+    /// Refused by the front end: a request or header line over 8 KiB.
+    pub too_large: u64,
     pub peak_in_flight: u64,
     /// Sum over requests of the time from arrival to answer, seconds.
     pub busy_seconds: f64,

@@ -120,6 +120,9 @@ pub fn serve(s: &State, m: &Method, path: &str, q: &[(String, String)], h: &Head
         let names = r.tags.keys().map(|t| (t.clone(), json!(t))).collect();
         return page(path, q, names, "tags", json!({"name": repo}));
     }
+    if let Some((repo, digest)) = rest.rsplit_once("/referrers/") {
+        return referrers(s, h, repo, digest);
+    }
     if let Some((repo, reference)) = rest.rsplit_once("/manifests/") {
         if let Err(r) = allowed(s, h, "repository", repo, "pull") {
             return r;
@@ -166,4 +169,33 @@ pub fn serve(s: &State, m: &Method, path: &str, q: &[(String, String)], h: &Head
             .into_response();
     }
     error(StatusCode::NOT_FOUND, "NOT_FOUND")
+}
+
+/// The OCI 1.1 referrers API, as ACR offers it: pull scope like manifests,
+/// 400 for a digest that is not one, else an image index of what refers to
+/// the digest: nothing, for the images this fake holds.
+fn referrers(s: &State, h: &HeaderMap, repo: &str, digest: &str) -> Response {
+    if let Err(r) = allowed(s, h, "repository", repo, "pull") {
+        return r;
+    }
+    let hex = digest.strip_prefix("sha256:").unwrap_or("");
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return error(StatusCode::BAD_REQUEST, "DIGEST_INVALID");
+    }
+    if !s.content.lock().unwrap().repos.contains_key(repo) {
+        return error(StatusCode::NOT_FOUND, "NAME_UNKNOWN");
+    }
+    let index = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.oci.image.index.v1+json",
+        )],
+        index,
+    )
+        .into_response()
 }

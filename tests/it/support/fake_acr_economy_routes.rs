@@ -28,14 +28,21 @@ struct Access {
     actions: Vec<String>,
 }
 
+/// ACR's access token claims, in its order (recording net-anonymous-catalog.json).
 #[derive(Serialize, Deserialize)]
 struct AccessClaims {
-    aud: String,
+    jti: String,
+    sub: String,
+    nbf: u64,
     exp: u64,
     iat: u64,
     iss: String,
-    grant_type: String,
+    aud: String,
+    version: String,
+    rid: String,
     access: Vec<Access>,
+    roles: Vec<String>,
+    grant_type: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -56,12 +63,10 @@ fn now() -> u64 {
 }
 
 fn sign<T: Serialize>(c: &T) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        c,
-        &EncodingKey::from_secret(KEY),
-    )
-    .unwrap()
+    // ACR's key id is twelve groups of four (the recordings' `kid`).
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("I7B6:6T4A:TZV3:YION:FODJ:NZTC:5UPY:3BV3:FFXO:Q54K:3BBK:GTX3".into());
+    encode(&header, c, &EncodingKey::from_secret(KEY)).unwrap()
 }
 
 fn verify<T: for<'de> Deserialize<'de>>(token: &str, aud: &str) -> Option<T> {
@@ -103,6 +108,7 @@ fn kind_of(path: &str) -> &'static str {
         p if p.ends_with("/_tags") || p.ends_with("/tags/list") => "tags",
         p if p.starts_with("/acr/v1/") => "repository",
         p if p.contains("/manifests/") => "manifest",
+        p if p.contains("/referrers/") => "referrers",
         p if p.contains("/blobs/") => "blob",
         _ => "other",
     }
@@ -138,6 +144,11 @@ async fn registry_any(
     if !s.config.latency.is_zero() {
         tokio::time::sleep(s.config.latency).await;
     }
+    if let Some(r) = front_end_limits(&m, &uri, &h) {
+        s.stats.lock().unwrap().too_large += 1;
+        s.leave(arrived, r.status().as_u16());
+        return r;
+    }
     let mut resp = match s.admit() {
         Err(after) => {
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, "TOOMANYREQUESTS");
@@ -167,6 +178,50 @@ async fn registry_any(
     resp
 }
 
+/// ACR's front end is openresty (`Server: openresty` in the recordings),
+/// with nginx's default `large_client_header_buffers 4 8k`: a request line
+/// or one header line (name, ": ", value) longer than a buffer is refused
+/// before the registry sees it, with nginx's own HTML page.
+const FRONT_END_BUFFER: usize = 8192;
+
+fn front_end_limits(m: &Method, uri: &Uri, h: &HeaderMap) -> Option<Response> {
+    let line = m.as_str().len() + 1 + uri.to_string().len() + " HTTP/1.1".len();
+    let (status, what) = if line > FRONT_END_BUFFER {
+        (StatusCode::URI_TOO_LONG, "Request-URI Too Large")
+    } else if h
+        .iter()
+        .any(|(k, v)| k.as_str().len() + 2 + v.len() > FRONT_END_BUFFER)
+    {
+        (
+            StatusCode::BAD_REQUEST,
+            "Request Header Or Cookie Too Large",
+        )
+    } else {
+        return None;
+    };
+    let title = if status == StatusCode::BAD_REQUEST {
+        format!("400 {what}")
+    } else {
+        format!("414 {what}")
+    };
+    let h1 = if status == StatusCode::BAD_REQUEST {
+        "400 Bad Request".to_string()
+    } else {
+        title.clone()
+    };
+    let body = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{h1}</h1></center>\r\n<center>{what}</center>\r\n<hr><center>openresty</center>\r\n</body>\r\n</html>\r\n"
+    );
+    Some(
+        Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/html")
+            .header(header::SERVER, "openresty")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+}
+
 fn form(b: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(b).into_owned().collect()
 }
@@ -194,6 +249,11 @@ fn answer(s: &State, m: &Method, path: &str, query: &str, h: &HeaderMap, body: &
         }
         _ => error(StatusCode::NOT_FOUND, "NOT_FOUND"),
     }
+}
+
+/// Token requests seen so far (a unique-enough `jti`).
+fn st_count(s: &State) -> u64 {
+    s.stats.lock().unwrap().count("token")
 }
 
 fn token(s: &State, f: &[(String, String)]) -> Response {
@@ -248,12 +308,18 @@ fn token(s: &State, f: &[(String, String)]) -> Response {
         .access_lifetime
         .unwrap_or(Duration::from_secs(1200));
     let claims = AccessClaims {
-        aud: s.host.clone(),
+        jti: format!("{:08x}-0000-4000-8000-{:012x}", now() as u32, st_count(s)),
+        sub: "00000000-0000-0000-0000-000000000000".into(),
+        nbf: now(),
         exp: now() + lifetime.as_secs(),
         iat: now(),
         iss: "Azure Container Registry".into(),
-        grant_type: "refresh_token".into(),
+        aud: s.host.clone(),
+        version: "1.0".into(),
+        rid: "9172f2da56fd4247bf3973c8d48df3c0".into(),
         access,
+        roles: Vec::new(),
+        grant_type: "refresh_token".into(),
     };
     json_reply(StatusCode::OK, json!({ "access_token": sign(&claims) }))
 }
