@@ -100,10 +100,10 @@ UIMAGES=$([ -n "$QUICK" ] && echo 2000 || echo 4000)
 echo
 echo "### In-flight utilisation at 20 ms per request ($((UIMAGES / 10)) repositories, $UIMAGES images, cold runs)"
 echo
-echo "Utilisation = the sum of request times at the registry (token and storage requests included) over the time from the run's first request to its last answer."
+echo "Utilisation = the sum of request times at the registry (token and storage requests included) over the time from the run's first request to its last answer. The fake's timeline (mean requests in flight per 100 ms) shows where the rest goes: the first 100 ms (token, then the first catalog page, one after the other) and the middle of the run."
 echo
-echo "| --concurrency | requests | wall s | utilisation (requests in flight) | share of --concurrency | peak in flight |"
-echo "|---|---|---|---|---|---|"
+echo "| --concurrency | requests | wall s | utilisation (requests in flight) | share of --concurrency | first 100 ms | median 100 ms | peak in flight |"
+echo "|---|---|---|---|---|---|---|---|"
 fake --images "$UIMAGES" --repos $((UIMAGES / 10)) --latency-ms 20
 for c in 4 16 64; do
   reset
@@ -111,5 +111,6 @@ for c in 4 16 64; do
   stats | python3 -c "
 import json,sys
 s=json.load(sys.stdin); n=sum(s['requests'].values()); u=s['busy_seconds']/s['span_seconds']
-print(f\"| $c | {n} | {s['span_seconds']:.2f} | {u:.2f} | {u/$c:.2f} | {s['peak_in_flight']} |\")"
+t=s['timeline']; mid=sorted(t)[len(t)//2] if t else 0
+print(f\"| $c | {n} | {s['span_seconds']:.2f} | {u:.2f} | {u/$c:.2f} | {t[0] if t else 0:.1f} | {mid:.1f} | {s['peak_in_flight']} |\")"
 done
