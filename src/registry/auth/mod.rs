@@ -2,6 +2,7 @@
 //! credentials come from is decided elsewhere (`Credential` is the
 //! hand-over); this module only applies them.
 
+mod batch_size;
 mod cache;
 pub mod challenge;
 mod endpoint;

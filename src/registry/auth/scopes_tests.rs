@@ -1,6 +1,9 @@
 //! The scope planner: what each kind of registry is asked for.
 
 use super::*;
+use crate::registry::auth::batch_size::{
+    estimated_header, url_encoded_len, HEADER_LINE_LIMIT, MAX_BATCH, MAX_SCOPE_CHARS,
+};
 
 fn jwt(claims: serde_json::Value) -> String {
     let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
