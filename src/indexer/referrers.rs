@@ -27,7 +27,7 @@ use crate::store::{
 use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
@@ -54,9 +54,11 @@ pub struct Referrers {
     budget: AtomicI64,
     /// Statements read this run (a referrer shared by subjects is read once).
     read: Mutex<HashSet<Digest>>,
-    /// A repository's referrers API answered this run: the others need no
-    /// probe first (each subject still falls back on its own 404).
-    api_answered: AtomicBool,
+    /// Whether the registry offers the referrers API, once one listing has
+    /// told (an answer, or the 404 the spec reserves for "no API"): the
+    /// run probes once, not once per repository, and every later subject
+    /// is listed the known way at once.
+    api: tokio::sync::OnceCell<bool>,
     shutdown: Shutdown,
 }
 
@@ -87,7 +89,7 @@ impl Referrers {
             stale_before: stale.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             budget: AtomicI64::new(RECHECK_PER_RUN),
             read: Mutex::new(HashSet::new()),
-            api_answered: AtomicBool::new(false),
+            api: tokio::sync::OnceCell::new(),
             shutdown,
         }
     }
@@ -118,24 +120,52 @@ impl Referrers {
         if due.is_empty() {
             return done;
         }
-        // Until the registry is known to offer the API, the first subject
-        // goes alone: a registry without it answers its one 404 here, and
-        // every other subject goes straight to the tag schema. Once one
-        // repository's listing answered, every subject is listed at once
-        // (a serial probe per repository would lengthen each one's chain).
-        let mut due = due.into_iter().peekable();
-        let mut api = true;
-        if !self.api_answered.load(Ordering::Relaxed) {
-            let first = due.next().expect("not empty");
-            let r = self.list(fetcher, repo, &tags, &first, 0, &mut api).await;
-            if api && r.is_ok() {
-                self.api_answered.store(true, Ordering::Relaxed);
+        // Until the run knows whether the registry offers the API, one
+        // subject is listed alone while the other repositories wait for
+        // what it shows: a registry without the API answers one 404 per
+        // run, and every other subject goes straight to the tag schema.
+        let mut due: Vec<Digest> = due;
+        let api = if let Some(&known) = self.api.get() {
+            known
+        } else {
+            let first = due.pop().expect("not empty");
+            let mut probed: Option<(Listed, bool)> = None;
+            let decided = self
+                .api
+                .get_or_try_init(|| async {
+                    let mut offered = true;
+                    let r = self
+                        .list(fetcher, repo, &tags, &first, 0, &mut offered)
+                        .await;
+                    // An error other than the 404 tells nothing: the next
+                    // repository probes again.
+                    let tells = r.is_ok() || !offered;
+                    probed = Some((r, offered));
+                    if tells {
+                        Ok(offered)
+                    } else {
+                        Err(())
+                    }
+                })
+                .await
+                .ok()
+                .copied();
+            match probed {
+                Some((r, offered)) => {
+                    done &= self.send(repo, vec![(first, r)], offered, tx, counts).await;
+                    if due.is_empty() {
+                        return done;
+                    }
+                    offered
+                }
+                // Another repository's listing told: this one's first
+                // subject goes with the rest.
+                None => {
+                    due.push(first);
+                    decided.unwrap_or(true)
+                }
             }
-            done &= self.send(repo, vec![(first, r)], api, tx, counts).await;
-            if due.peek().is_none() {
-                return done;
-            }
-        }
+        };
         let results: Vec<(Digest, Listed)> = stream::iter(due)
             .map(|subject| async {
                 let mut api = api;
