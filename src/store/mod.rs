@@ -58,7 +58,7 @@ pub struct Store {
 }
 
 /// The writer's page cache, as SQLite's `cache_size` takes it (negative: KiB).
-const WRITER_CACHE_KIB: i64 = -32 * 1024;
+const WRITER_CACHE_KIB: i64 = -16 * 1024;
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 128;
 
