@@ -252,7 +252,7 @@ mod tests {
     use super::*;
 
     // The real signed and unsigned schema 1 manifests of the corpus are
-    // checked in tests/it/hostile_failures.rs (src/ never reads ../shared).
+    // checked in tests/it/hostile_failures.rs: only tests read the corpus.
     #[test]
     fn schema1_payload_refuses_what_is_not_a_signed_schema1() {
         assert!(schema1_payload(br#"{"schemaVersion":2}"#).is_none());

@@ -5,8 +5,8 @@
 //! `{"type":"repository","name":"<name>","actions":["pull","metadata_read"]}`
 //! in the access token's `access` claim, and the token travels,
 //! base64url-encoded, in the Authorization header of every request made
-//! with it. ACR's front end is openresty (nginx, `Server: openresty` in
-//! ../shared/acr-recordings), whose default `large_client_header_buffers 4
+//! with it. ACR's front end is openresty (nginx: its answers carry
+//! `Server: openresty`), whose default `large_client_header_buffers 4
 //! 8k` answers 400 "Request Header Or Cookie Too Large" to a request with
 //! one header line over 8 KiB. So a batch is bounded by the header its
 //! token will make, estimated from the names' lengths.
@@ -19,7 +19,7 @@ pub const HEADER_LINE_LIMIT: usize = 8192;
 /// CRLF, a token server that adds claims per entry).
 const HEADER_MARGIN: usize = 512;
 /// What a token carries beside its `access` claim, at least twice what ACR's
-/// tokens measure (recording net-anonymous-catalog.json: JWT header 127
+/// tokens measure (a recorded ACR anonymous catalog exchange: JWT header 127
 /// base64url characters, RS256 signature 342, other claims 304 bytes of
 /// JSON): a header with a longer `kid`, a signature with a 4096-bit key,
 /// and claims naming a user or tenant.
