@@ -48,6 +48,16 @@ async fn index(env: &Env, f: &FakeAcrEconomy, extra: &[&str]) -> (Stats, serde_j
     (f.stats(), runs.json()[0].clone())
 }
 
+/// Rows `query` answers: every image the run indexed.
+fn rows_in_index(env: &Env) -> usize {
+    env.run(&["query", "--format", "json"])
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
 fn registry_requests(s: &Stats) -> u64 {
     s.total() - s.count("storage")
 }
@@ -130,15 +140,7 @@ async fn abac_registries_get_many_repository_scopes_per_token_request() {
     let env = Env::new().var("ACR_INDEX_AAD_TOKEN", AAD_TOKEN);
     let (cold, run) = index(&env, &f, &[]).await;
     assert_eq!(run["failures"], 0, "{run}");
-    assert_eq!(
-        env.run(&["query", "--format", "json"])
-            .success()
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        images
-    );
+    assert_eq!(rows_in_index(&env), images);
     assert_eq!(cold.count("exchange"), 1);
     no_wildcard(&cold);
     // Cold: the catalog's token (nothing known yet to ride along), then
@@ -233,15 +235,7 @@ async fn abac_batches_keep_the_token_header_under_the_front_ends_limit() {
         let all: usize = s.token_scopes.iter().map(|x| covered(x)).sum();
         assert_eq!(all, names.len(), "{run_no}: each repository named once");
     }
-    assert_eq!(
-        env.run(&["query", "--format", "json"])
-            .success()
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        names.len()
-    );
+    assert_eq!(rows_in_index(&env), names.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,15 +254,7 @@ async fn a_throttled_registry_fails_no_item() {
     let (cold, run) = index(&env, &f, &["--concurrency", "16"]).await;
     assert_eq!(run["failures"], 0, "{run}");
     assert_eq!(run["status"], "ok", "{run}");
-    assert_eq!(
-        env.run(&["query", "--format", "json"])
-            .success()
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        images
-    );
+    assert_eq!(rows_in_index(&env), images);
     // Everything the run needed was admitted once (one referrers listing
     // per new manifest included).
     assert_eq!(
