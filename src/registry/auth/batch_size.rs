@@ -50,7 +50,7 @@ pub fn estimated_header(scopes: &[String]) -> usize {
 }
 
 /// What a batch adds up to so far: its `access` claim and scope text.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 pub struct BatchSize {
     /// JSON bytes of the entries, with the commas between them.
     access: usize,
@@ -72,10 +72,7 @@ impl BatchSize {
     }
 
     pub fn fits(&self, scope: &str) -> bool {
-        let mut next = BatchSize {
-            access: self.access,
-            scope_chars: self.scope_chars,
-        };
+        let mut next = *self;
         next.add(scope);
         next.header() <= HEADER_LINE_LIMIT - HEADER_MARGIN && next.scope_chars <= MAX_SCOPE_CHARS
     }
