@@ -25,6 +25,8 @@ mod fake_acr_economy_api;
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/it/support/fake_acr_economy_routes.rs"]
 mod fake_acr_economy_routes;
+#[path = "../tests/it/support/fake_acr_front_end.rs"]
+mod fake_acr_front_end;
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/it/support/fake_referrers.rs"]
 mod fake_referrers;

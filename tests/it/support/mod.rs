@@ -7,6 +7,7 @@ pub mod fake_acr;
 pub mod fake_acr_economy;
 pub mod fake_acr_economy_api;
 pub mod fake_acr_economy_routes;
+pub mod fake_acr_front_end;
 pub mod fake_acr_login;
 pub mod fake_acr_routes;
 pub mod fake_acr_tokens;
